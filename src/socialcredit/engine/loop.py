@@ -1,0 +1,150 @@
+"""The day loop: behave -> observe -> score -> rate -> lists -> gates -> respond -> record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit, prange
+
+from ..scenario.schema import Scenario
+from ..society import generate
+from ..stages.behave import behave
+from ..stages.gates import gates
+from ..stages.lists import LIST_TALLY, update_lists
+from ..stages.observe import observe
+from ..stages.rate import rate
+from ..stages.respond import multipliers, respond
+from ..stages.score import TALLY, score
+from .plan import Plan, build
+from .state import AGE, State, allocate
+
+STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "record")
+CORRECTION = -1
+"""Act id of a ledger row that restores points after an upheld appeal."""
+
+
+@njit(parallel=True, cache=True)
+def _count_scored(flags, scored_mask):
+    n = len(flags)
+    nb = (n + (1 << 20) - 1) >> 20
+    part = np.zeros(nb, dtype=np.int64)
+    for b in prange(nb):
+        c = 0
+        for i in range(b << 20, min(n, (b + 1) << 20)):
+            c += (scored_mask >> (flags[i] & AGE)) & 1
+        part[b] = c
+    return part.sum()
+
+
+class Simulation:
+    """One scenario on one synthetic society, advanced a day at a time."""
+
+    def __init__(self, scenario: Scenario, population: int, seed: int):
+        self.scenario = scenario
+        self.plan: Plan = build(scenario, population, seed)
+        self.state: State = allocate(self.plan)
+        generate(self.plan, self.state)
+        self.state.hist[self.plan.start_points - self.plan.pmin] = _count_scored(
+            self.state.flags, self.plan.scored_mask)
+        self.start_hist = self.state.hist.copy()
+        self.start_rating = rate(self.plan, self.state)
+        self.daily: list[dict] = []
+        self.ledger: list[tuple] = []
+        n_acts = self.plan.n_acts
+        self.act_committed = np.zeros(n_acts, dtype=np.int64)
+        self.act_observed = np.zeros(n_acts, dtype=np.int64)
+        self.act_points = np.zeros(n_acts, dtype=np.int64)
+        self.act_scored = np.zeros(n_acts, dtype=np.int64)
+        self.act_wrongful = np.zeros(n_acts, dtype=np.int64)
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    @property
+    def day(self) -> int:
+        return self.state.day
+
+    def date(self, day: int) -> dt.date:
+        return self.scenario.scenario.start + dt.timedelta(days=day)
+
+    def step(self) -> dict:
+        """Run one day through every stage and record it."""
+        plan, state, day = self.plan, self.state, self.state.day
+        clock = time.perf_counter
+        t0 = clock()
+        acts = behave(plan, state, day, multipliers(plan, state))
+        t1 = clock()
+        obs = observe(plan, state, day, acts)
+        t2 = clock()
+        scored = score(plan, state, day, acts, obs, self.act_points, self.act_scored,
+                       self.act_wrongful)
+        t3 = clock()
+        rating = rate(plan, state)
+        t4 = clock()
+        list_tally, restored_ids, restored = update_lists(plan, state, day, scored, obs.target)
+        t5 = clock()
+        gate_counts = gates(plan, state, day)
+        t6 = clock()
+        committed = np.zeros((plan.n_acts, len(plan.region_names)), dtype=np.int64)
+        observed = np.zeros_like(committed)
+        np.add.at(committed, (plan.ab_act, plan.ab_region), obs.committed)
+        np.add.at(observed, (plan.ab_act, plan.ab_region), obs.observed)
+        respond(plan, state, committed, observed)
+        t7 = clock()
+        row = self._record(day, rating, committed, observed, scored, list_tally, gate_counts,
+                           restored_ids, restored)
+        t8 = clock()
+        for name, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6, t7),
+                              (t1, t2, t3, t4, t5, t6, t7, t8), strict=True):
+            self.seconds[name] += b - a
+        state.day += 1
+        return row
+
+    def _record(self, day, rating, committed, observed, scored, list_tally, gate_counts,
+                restored_ids, restored) -> dict:
+        plan, state = self.plan, self.state
+        self.act_committed += committed.sum(axis=1)
+        self.act_observed += observed.sum(axis=1)
+        row: dict = {"date": self.date(day), "day": day}
+        row.update(rating)
+        row["acts_committed"] = int(committed.sum())
+        row["acts_observed"] = int(observed.sum())
+        row.update({k: int(v) for k, v in zip(TALLY, scored.tally, strict=True)})
+        row["listed"] = int(state.counters[2])
+        row["listed_cumulative"] = int(state.counters[3])
+        row.update({k: int(v) for k, v in zip(LIST_TALLY, list_tally, strict=True)})
+        if len(plan.list_names) > 1:
+            per = np.bincount(state.log_list[state.active[: state.n_active]],
+                              minlength=len(plan.list_names))
+            for name, c in zip(plan.list_names, per, strict=True):
+                row[f"{name}_listed"] = int(c)
+        for g, name in enumerate(plan.gate_names):
+            row[f"{name}_attempts"] = int(gate_counts[g, 0])
+            row[f"{name}_denied"] = int(gate_counts[g, 1])
+            row[f"{name}_perks"] = int(gate_counts[g, 2])
+        self.daily.append(row)
+        led = scored.ledger
+        if len(led[0]):
+            self.ledger.append(led)
+        if len(restored_ids):
+            n = len(restored_ids)
+            self.ledger.append((np.full(n, day, dtype=np.int32), restored_ids,
+                                np.full(n, CORRECTION, dtype=np.int16),
+                                np.full(n, -1, dtype=np.int8),
+                                restored[:, 0].astype(np.int32), restored[:, 1].astype(np.int32),
+                                np.zeros(n, dtype=np.bool_)))
+        return row
+
+    def run(self, days: int, progress: Callable[[int], None] | None = None,
+            checkpoint: Callable[[Simulation], None] | None = None,
+            checkpoint_every: int = 0) -> None:
+        """Advance until `days` days have run, calling `progress` after each day."""
+        while self.state.day < days:
+            self.step()
+            if progress is not None:
+                progress(self.state.day)
+            if (checkpoint is not None and checkpoint_every > 0
+                    and self.state.day % checkpoint_every == 0 and self.state.day < days):
+                checkpoint(self)
+

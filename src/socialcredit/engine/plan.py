@@ -1,0 +1,290 @@
+"""A scenario turned into the flat numeric tables the kernels read.
+
+The kernels never see names or pydantic objects: acts, channels, grades, lists and gates become
+small arrays indexed by position, and the society becomes region id ranges and work blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+
+from ..scenario.schema import AGE_GROUPS, Scenario
+from .random import derive, half_bits_for, stream_id
+
+CLASSES = 16
+"""Misconduct-trait classes: each region's citizens are split into this many equal groups."""
+
+BLOCK = 1 << 18
+"""Ranks per work block. Blocks fix where random streams start, so results do not depend on
+the number of threads."""
+
+AGE_BITS = {a: i for i, a in enumerate(AGE_GROUPS)}
+
+
+def _age_mask(ages: list[str]) -> int:
+    return sum(1 << AGE_BITS[a] for a in set(ages))
+
+
+def class_multipliers(spread: float, good: bool) -> np.ndarray:
+    """Mean rate multiplier of each trait class for a lognormal spread with mean one.
+
+    A person's multiplier is exp(s*Z - s^2/2) with Z standard normal; class k holds the k-th
+    of CLASSES equal slices of Z, so the mean over classes is exactly one.
+    """
+    nd = NormalDist()
+    cuts = [-math.inf] + [nd.inv_cdf(k / CLASSES) for k in range(1, CLASSES)] + [math.inf]
+
+    def cdf(x: float) -> float:
+        return 0.0 if x == -math.inf else 1.0 if x == math.inf else nd.cdf(x)
+
+    m = np.array([CLASSES * (cdf(cuts[k + 1] - spread) - cdf(cuts[k] - spread))
+                  for k in range(CLASSES)])
+    m *= CLASSES / m.sum()
+    return m[::-1].copy() if good else m
+
+
+def split_population(n: int, shares: list[float]) -> np.ndarray:
+    """Region sizes summing to n, by largest remainder."""
+    raw = np.array(shares, dtype=np.float64) / sum(shares) * n
+    sizes = np.floor(raw).astype(np.int64)
+    rest = n - int(sizes.sum())
+    order = np.argsort(-(raw - sizes), kind="stable")
+    sizes[order[:rest]] += 1
+    return sizes
+
+
+@dataclass
+class Plan:
+    """Everything the kernels need, as arrays."""
+
+    scenario: Scenario
+    population: int
+    seed: int
+    scale: float
+    seed_key: np.uint64
+    # points and grades
+    pmin: int
+    pmax: int
+    start_points: int
+    scored_mask: int
+    grade_of: np.ndarray  # uint8[pmax-pmin+1]: grade index of each score
+    grade_names: list[str]
+    grade_top: np.ndarray  # int32[grades]: highest score of each grade
+    # regions
+    region_names: list[str]
+    region_start: np.ndarray  # int64
+    region_size: np.ndarray  # int64
+    region_type: np.ndarray  # int8: 0 urban, 1 rural
+    region_half: np.ndarray  # int64: Feistel half width
+    region_key: np.ndarray  # uint64: Feistel key
+    # acts
+    act_names: list[str]
+    act_rate_day: np.ndarray  # float64
+    act_mult: np.ndarray  # float64[acts, CLASSES]
+    act_age_mask: np.ndarray  # int64
+    act_bad: np.ndarray  # bool
+    # channels
+    channel_names: list[str]
+    act_channels: np.ndarray  # int64[acts, channels]: channel ids watching the act, -1 pad
+    channel_cov: np.ndarray  # float64[channels, 2]
+    channel_mis: np.ndarray  # float64[channels]
+    # rules, by act
+    rule_points: np.ndarray  # int32[acts]
+    rule_has: np.ndarray  # bool[acts]
+    rule_list: np.ndarray  # int64[acts], -1 none
+    rule_ceiling: np.ndarray  # int32[acts]
+    # lists
+    list_names: list[str]
+    list_black: np.ndarray  # bool
+    list_grade_mask: np.ndarray  # int64: grades that put a person on the list
+    list_duration: np.ndarray  # int64
+    list_comply_rate: np.ndarray  # float64 per day
+    list_comply_delay: np.ndarray  # int64
+    list_appeal_share: np.ndarray  # float64
+    list_appeal_days: np.ndarray  # float64
+    list_extend: np.ndarray  # bool
+    black_mask: int
+    # gates
+    gate_names: list[str]
+    gate_rate_day: np.ndarray
+    gate_deny_lists: np.ndarray  # int64 masks
+    gate_deny_grades: np.ndarray
+    gate_perk_grades: np.ndarray
+    gate_perk_lists: np.ndarray
+    gate_age_mask: np.ndarray
+    # deterrence
+    deter_on: bool
+    deter_strength: float
+    deter_alpha: float
+    deter_severity: np.ndarray  # float64[acts]: min(1, |points| / reference)
+    # work blocks for acts
+    ab_act: np.ndarray = field(default=None)
+    ab_region: np.ndarray = field(default=None)
+    ab_class: np.ndarray = field(default=None)
+    ab_lo: np.ndarray = field(default=None)
+    ab_n: np.ndarray = field(default=None)
+    ab_key: np.ndarray = field(default=None)
+    # work blocks for gates
+    gb_gate: np.ndarray = field(default=None)
+    gb_region: np.ndarray = field(default=None)
+    gb_lo: np.ndarray = field(default=None)
+    gb_n: np.ndarray = field(default=None)
+    gb_key: np.ndarray = field(default=None)
+    # regions x classes: rank offsets of each class
+    class_lo: np.ndarray = field(default=None)  # int64[regions, CLASSES + 1]
+
+    @property
+    def n_acts(self) -> int:
+        return len(self.act_names)
+
+
+def build(s: Scenario, population: int, seed: int) -> Plan:
+    """Turn a validated scenario into a Plan for `population` citizens and `seed`."""
+    grade_idx = {g.name: i for i, g in enumerate(s.grades)}
+    list_idx = {x.name: i for i, x in enumerate(s.lists)}
+    act_idx = {a.name: i for i, a in enumerate(s.acts)}
+    ch_idx = {c.name: i for i, c in enumerate(s.channels)}
+    p = s.points
+    grade_of = np.zeros(p.max - p.min + 1, dtype=np.uint8)
+    for i, g in enumerate(s.grades):
+        grade_of[g.min - p.min: g.max - p.min + 1] = i
+    grade_top = np.array([g.max for g in s.grades], dtype=np.int32)
+
+    def gmask(names: list[str]) -> int:
+        return sum(1 << grade_idx[n] for n in set(names))
+
+    def lmask(names: list[str]) -> int:
+        return sum(1 << list_idx[n] for n in set(names))
+
+    sizes = split_population(population, [r.share for r in s.society.regions])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    seed_key = derive(stream_id("socialcredit"), np.uint64(seed))
+    region_key = np.array(
+        [derive(seed_key ^ stream_id("region:" + r.name), 0) for r in s.society.regions],
+        dtype=np.uint64)
+
+    n_acts = len(s.acts)
+    act_channels = -np.ones((n_acts, max(1, len(s.channels))), dtype=np.int64)
+    fill = np.zeros(n_acts, dtype=np.int64)
+    for c in s.channels:
+        for name in c.acts:
+            a = act_idx[name]
+            act_channels[a, fill[a]] = ch_idx[c.name]
+            fill[a] += 1
+
+    rule_points = np.zeros(n_acts, dtype=np.int32)
+    rule_has = np.zeros(n_acts, dtype=np.bool_)
+    rule_list = -np.ones(n_acts, dtype=np.int64)
+    rule_ceiling = np.full(n_acts, p.max, dtype=np.int32)
+    for r in s.rules:
+        a = act_idx[r.act]
+        rule_points[a] = r.points
+        rule_has[a] = True
+        if r.list is not None:
+            rule_list[a] = list_idx[r.list]
+        ceiling = p.max
+        if r.max_grade is not None:
+            ceiling = min(ceiling, int(grade_top[grade_idx[r.max_grade]]))
+        if r.cap is not None:
+            ceiling = min(ceiling, max(p.min, r.cap))
+        rule_ceiling[a] = ceiling
+
+    d = s.responses.deterrence
+    plan = Plan(
+        scenario=s, population=population, seed=seed,
+        scale=max(1.0, s.society.population / population),
+        seed_key=seed_key,
+        pmin=p.min, pmax=p.max, start_points=p.start, scored_mask=_age_mask(p.ages),
+        grade_of=grade_of, grade_names=[g.name for g in s.grades], grade_top=grade_top,
+        region_names=[r.name for r in s.society.regions],
+        region_start=starts, region_size=sizes.astype(np.int64),
+        region_type=np.array([0 if r.type == "urban" else 1 for r in s.society.regions],
+                             dtype=np.int8),
+        region_half=np.array([half_bits_for(int(n)) for n in sizes], dtype=np.int64),
+        region_key=region_key,
+        act_names=[a.name for a in s.acts],
+        act_rate_day=np.array([a.rate / 365.0 for a in s.acts]),
+        act_mult=np.array([class_multipliers(a.spread, a.valence == "good") for a in s.acts]),
+        act_age_mask=np.array([_age_mask(a.ages) for a in s.acts], dtype=np.int64),
+        act_bad=np.array([a.valence == "bad" for a in s.acts]),
+        channel_names=[c.name for c in s.channels],
+        act_channels=act_channels,
+        channel_cov=np.array([[c.coverage_urban, c.coverage_rural] for c in s.channels]),
+        channel_mis=np.array([c.misattribution for c in s.channels]),
+        rule_points=rule_points, rule_has=rule_has, rule_list=rule_list,
+        rule_ceiling=rule_ceiling,
+        list_names=[x.name for x in s.lists],
+        list_black=np.array([x.kind == "black" for x in s.lists], dtype=np.bool_),
+        list_grade_mask=np.array([gmask(x.grades) for x in s.lists], dtype=np.int64),
+        list_duration=np.array([x.duration_days for x in s.lists], dtype=np.int64),
+        list_comply_rate=np.array([x.exits.comply_per_year / 365.0 for x in s.lists]),
+        list_comply_delay=np.array([x.exits.comply_delay_days for x in s.lists],
+                                   dtype=np.int64),
+        list_appeal_share=np.array([x.exits.appeal_share for x in s.lists]),
+        list_appeal_days=np.array([x.exits.appeal_days for x in s.lists]),
+        list_extend=np.array([x.exits.extend_if_still_qualifies for x in s.lists],
+                             dtype=np.bool_),
+        black_mask=sum(1 << i for i, x in enumerate(s.lists) if x.kind == "black"),
+        gate_names=[g.name for g in s.gates],
+        gate_rate_day=np.array([g.attempts / 365.0 for g in s.gates]),
+        gate_deny_lists=np.array([lmask(g.deny_lists) for g in s.gates], dtype=np.int64),
+        gate_deny_grades=np.array([gmask(g.deny_grades) for g in s.gates], dtype=np.int64),
+        gate_perk_grades=np.array([gmask(g.perk_grades) for g in s.gates], dtype=np.int64),
+        gate_perk_lists=np.array([lmask(g.perk_lists) for g in s.gates], dtype=np.int64),
+        gate_age_mask=np.array([_age_mask(g.ages) for g in s.gates], dtype=np.int64),
+        deter_on=d.enabled, deter_strength=d.strength, deter_alpha=1.0 / d.memory_days,
+        deter_severity=np.array(
+            [min(1.0, abs(int(rule_points[i])) / d.reference_points)
+             if rule_has[i] and rule_points[i] < 0 else 0.0 for i in range(n_acts)]),
+    )
+    _blocks(plan)
+    return plan
+
+
+def _blocks(plan: Plan) -> None:
+    """Fixed work blocks: (act, region, class, chunk of ranks) and (gate, region, chunk)."""
+    nr = len(plan.region_names)
+    class_lo = np.zeros((nr, CLASSES + 1), dtype=np.int64)
+    for r in range(nr):
+        n = int(plan.region_size[r])
+        class_lo[r] = [k * n // CLASSES for k in range(CLASSES + 1)]
+    plan.class_lo = class_lo
+
+    rows = []
+    for a, name in enumerate(plan.act_names):
+        if plan.act_rate_day[a] <= 0:
+            continue
+        akey = derive(plan.seed_key ^ stream_id("act:" + name), 0)
+        for r in range(nr):
+            rkey = derive(akey, r)
+            for k in range(CLASSES):
+                lo, hi = int(class_lo[r, k]), int(class_lo[r, k + 1])
+                ckey = derive(rkey, k)
+                for c, start in enumerate(range(lo, hi, BLOCK)):
+                    rows.append((a, r, k, start, min(BLOCK, hi - start), derive(ckey, c)))
+    plan.ab_act = np.array([x[0] for x in rows], dtype=np.int64)
+    plan.ab_region = np.array([x[1] for x in rows], dtype=np.int64)
+    plan.ab_class = np.array([x[2] for x in rows], dtype=np.int64)
+    plan.ab_lo = np.array([x[3] for x in rows], dtype=np.int64)
+    plan.ab_n = np.array([x[4] for x in rows], dtype=np.int64)
+    plan.ab_key = np.array([x[5] for x in rows], dtype=np.uint64)
+
+    rows = []
+    for g, name in enumerate(plan.gate_names):
+        if plan.gate_rate_day[g] <= 0:
+            continue
+        gkey = derive(plan.seed_key ^ stream_id("gate:" + name), 0)
+        for r in range(nr):
+            rkey = derive(gkey, r)
+            n = int(plan.region_size[r])
+            for c, start in enumerate(range(0, n, BLOCK)):
+                rows.append((g, r, start, min(BLOCK, n - start), derive(rkey, c)))
+    plan.gb_gate = np.array([x[0] for x in rows], dtype=np.int64)
+    plan.gb_region = np.array([x[1] for x in rows], dtype=np.int64)
+    plan.gb_lo = np.array([x[2] for x in rows], dtype=np.int64)
+    plan.gb_n = np.array([x[3] for x in rows], dtype=np.int64)
+    plan.gb_key = np.array([x[4] for x in rows], dtype=np.uint64)

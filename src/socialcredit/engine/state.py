@@ -1,0 +1,98 @@
+"""The state of a run as columns: one preallocated array per field, no object per citizen.
+
+Hot state is 6 bytes per citizen: score (int16), points lost to misattributed acts (int16),
+fixed traits (uint8 flags) and list membership (uint8, one bit per list). Listings live in a
+compact log of their own, sized by how many people are ever listed, not by the population.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .plan import Plan
+
+AGE = 0b11
+HEAD = 1 << 2
+TRACKED = 1 << 3
+EVER_LISTED = 1 << 4
+
+EXIT_NONE, EXIT_EXPIRED, EXIT_COMPLIED, EXIT_APPEAL = 0, 1, 2, 3
+EXIT_NAMES = {EXIT_NONE: "", EXIT_EXPIRED: "expired", EXIT_COMPLIED: "complied",
+              EXIT_APPEAL: "appeal"}
+
+HOT_COLUMNS = ("score", "wrong", "flags", "lists")
+
+
+@dataclass
+class State:
+    """Columns of the citizens and of the listing log, plus running counters."""
+
+    score: np.ndarray  # int16: points now
+    wrong: np.ndarray  # int16: points lost to acts the citizen did not commit
+    flags: np.ndarray  # uint8: age group, household start, tracked, ever listed
+    lists: np.ndarray  # uint8: one bit per list the citizen is on now
+    hist: np.ndarray  # int64[pmax - pmin + 1]: scored citizens per score
+    # listing log: every listing ever made
+    log_id: np.ndarray  # int64
+    log_list: np.ndarray  # int8
+    log_since: np.ndarray  # int32: day listed
+    log_until: np.ndarray  # int32: day the listing ends (planned, then actual)
+    log_exit: np.ndarray  # int8: EXIT_* (planned while active)
+    log_wrongful: np.ndarray  # bool: listed only because of misattributed acts
+    log_extended: np.ndarray  # int16: times extended
+    active: np.ndarray  # int64: positions in the log of listings in force
+    counters: np.ndarray  # int64[4]: log size, active size, on a black list, ever listed
+    deter_risk: np.ndarray  # float64[acts, regions]: perceived chance of being seen
+    day: int = 0
+
+    @property
+    def n_log(self) -> int:
+        return int(self.counters[0])
+
+    @property
+    def n_active(self) -> int:
+        return int(self.counters[1])
+
+    def hot_bytes_per_citizen(self) -> int:
+        return sum(getattr(self, c).itemsize for c in HOT_COLUMNS)
+
+    def ensure_log(self, extra: int) -> None:
+        """Grow the listing log so `extra` more listings fit (doubling, off the hot path)."""
+        need = self.n_log + extra
+        if need <= len(self.log_id):
+            return
+        cap = max(need, 2 * len(self.log_id))
+        for name in ("log_id", "log_list", "log_since", "log_until", "log_exit",
+                     "log_wrongful", "log_extended", "active"):
+            old = getattr(self, name)
+            new = np.zeros(cap, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, for checkpoints."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "day"}
+
+
+def allocate(plan: Plan) -> State:
+    n = plan.population
+    cap = max(1024, n // 50)
+    return State(
+        score=np.zeros(n, dtype=np.int16),
+        wrong=np.zeros(n, dtype=np.int16),
+        flags=np.zeros(n, dtype=np.uint8),
+        lists=np.zeros(n, dtype=np.uint8),
+        hist=np.zeros(plan.pmax - plan.pmin + 1, dtype=np.int64),
+        log_id=np.zeros(cap, dtype=np.int64),
+        log_list=np.zeros(cap, dtype=np.int8),
+        log_since=np.zeros(cap, dtype=np.int32),
+        log_until=np.zeros(cap, dtype=np.int32),
+        log_exit=np.zeros(cap, dtype=np.int8),
+        log_wrongful=np.zeros(cap, dtype=np.bool_),
+        log_extended=np.zeros(cap, dtype=np.int16),
+        active=np.zeros(cap, dtype=np.int64),
+        counters=np.zeros(4, dtype=np.int64),
+        deter_risk=np.zeros((plan.n_acts, len(plan.region_names))),
+    )

@@ -1,0 +1,337 @@
+"""The scenario schema: one social credit system and the society it runs on, as data.
+
+Every entry that carries numbers names where they come from: ``source`` is an id from
+SOURCES.md (S1..S21, R1..R11, P1..P4) or ``"assumed"``, and ``assumed`` lists the fields of
+that entry whose values the source does not give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SOURCE_IDS = (
+    [f"S{i}" for i in range(1, 22)]
+    + [f"R{i}" for i in range(1, 12)]
+    + [f"P{i}" for i in range(1, 5)]
+    + ["C"]
+)
+"""Ids of the facts in SOURCES.md; ``C`` is its calibration series."""
+
+AREAS = ("administrative", "commercial", "social", "judicial")
+AGE_GROUPS = ("child", "adult", "elder")
+REGION_TYPES = ("urban", "rural")
+NAME = r"^[a-z][a-z0-9_]*$"
+GRADE_NAME = r"^[A-Za-z][A-Za-z0-9+\-]*$"
+MAX_LISTS = 8
+MAX_GRADES = 16
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(Strict):
+    """An entry whose numbers come from a source, except the fields named in ``assumed``."""
+
+    source: str = Field(description="Id from SOURCES.md (e.g. 'R5'), several joined by ',', "
+                        "or 'assumed'.")
+    assumed: list[str] = Field(default_factory=list,
+                               description="Fields of this entry whose values are assumed.")
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, v: str) -> str:
+        for part in (p.strip() for p in v.split(",")):
+            if part != "assumed" and part not in SOURCE_IDS:
+                raise ValueError(
+                    f"unknown source id {part!r}; use an id from SOURCES.md "
+                    "(S1-S21, R1-R11, P1-P4, C) or 'assumed'"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _assumed_fields_exist(self) -> Sourced:
+        own = set(type(self).model_fields) - {"source", "assumed"}
+        for name in self.assumed:
+            if name not in own:
+                raise ValueError(
+                    f"assumed names {name!r}, which is not a field here; fields: "
+                    + ", ".join(sorted(own))
+                )
+        return self
+
+
+class AgeShares(Sourced):
+    child: float = Field(ge=0, le=1, description="Share aged 0-14.")
+    adult: float = Field(ge=0, le=1, description="Share aged 15-59.")
+    elder: float = Field(ge=0, le=1, description="Share aged 60 and over.")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> AgeShares:
+        total = self.child + self.adult + self.elder
+        if abs(total - 1) > 1e-3:
+            raise ValueError(f"age shares must sum to 1, they sum to {total:.4f}")
+        return self
+
+
+class Region(Sourced):
+    name: str = Field(pattern=NAME)
+    share: float = Field(gt=0, le=1, description="Share of the population living here.")
+    type: Literal["urban", "rural"]
+
+
+class Society(Sourced):
+    population: int = Field(gt=0, le=2_000_000_000,
+                            description="Real people the scenario stands for; the default "
+                            "number of simulated citizens.")
+    household_size: float = Field(ge=1, le=10, description="Mean household size.")
+    ages: AgeShares
+    regions: list[Region] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _regions(self) -> Society:
+        total = sum(r.share for r in self.regions)
+        if abs(total - 1) > 1e-3:
+            raise ValueError(f"region shares must sum to 1, they sum to {total:.4f}")
+        names = [r.name for r in self.regions]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"region names repeat: {', '.join(sorted(dup))}")
+        return self
+
+
+class Act(Sourced):
+    name: str = Field(pattern=NAME)
+    area: Literal["administrative", "commercial", "social", "judicial"]
+    valence: Literal["bad", "good"] = Field(
+        description="Bad acts come more often from people with a high misconduct trait, "
+        "good ones from people with a low one.")
+    rate: float = Field(ge=0, le=365, description="Acts per person per year, on average.")
+    spread: float = Field(ge=0, le=3, description="How unevenly people differ: the standard "
+                          "deviation of the log of a person's rate multiplier (0 = everyone "
+                          "alike).")
+    ages: list[Literal["child", "adult", "elder"]] = Field(
+        default_factory=lambda: ["adult", "elder"], description="Age groups who commit it.")
+
+
+class Channel(Sourced):
+    name: str = Field(pattern=NAME)
+    kind: Literal["camera", "online", "records", "informant"]
+    acts: list[str] = Field(min_length=1, description="Acts this channel can see.")
+    coverage_urban: float = Field(ge=0, le=1, description="Chance an act in a town is seen.")
+    coverage_rural: float = Field(ge=0, le=1, description="Chance an act in a village is seen.")
+    misattribution: float = Field(ge=0, le=1, description="Chance a seen act is put on the "
+                                  "record of another person of the same region.")
+
+
+class Rule(Sourced):
+    act: str
+    points: int = Field(ge=-10_000, le=10_000, description="Points added (negative: taken).")
+    list: str | None = Field(default=None, description="List the act puts the person on.")
+    max_grade: str | None = Field(
+        default=None, description="After the act the score is at most the top of this grade.")
+    cap: int | None = Field(
+        default=None, description="A reward never lifts a score above this value.")
+
+
+class Points(Sourced):
+    start: int = Field(ge=-30_000, le=30_000, description="Everyone's points at the start.")
+    min: int = Field(ge=-30_000, le=30_000)
+    max: int = Field(ge=-30_000, le=30_000)
+    ages: list[Literal["child", "adult", "elder"]] = Field(
+        default_factory=lambda: ["adult", "elder"], description="Age groups who are scored.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Points:
+        if not self.min <= self.start <= self.max:
+            raise ValueError(f"need min <= start <= max, got {self.min}, {self.start}, {self.max}")
+        if self.max - self.min > 20_000:
+            raise ValueError("the score range (max - min) may span at most 20000 points")
+        return self
+
+
+class Grade(Sourced):
+    name: str = Field(pattern=GRADE_NAME)
+    min: int = Field(description="Lowest score in the band.")
+    max: int = Field(description="Highest score in the band.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Grade:
+        if self.min > self.max:
+            raise ValueError(f"grade {self.name}: min {self.min} is above max {self.max}")
+        return self
+
+
+class ListExits(Sourced):
+    comply_per_year: float = Field(
+        ge=0, le=365, description="Rate at which a listed person complies (repays, repairs) "
+        "and is deleted.")
+    comply_delay_days: int = Field(ge=0, le=365, description="Days from compliance to "
+                                   "deletion.")
+    appeal_share: float = Field(ge=0, le=1, description="Share of wrongful listings that an "
+                                "appeal revokes (0: no appeal).")
+    appeal_days: float = Field(ge=0, le=3650, description="Mean days until a successful "
+                               "appeal revokes a listing.")
+    extend_if_still_qualifies: bool = Field(
+        default=True, description="At expiry a person still in an entry grade stays listed "
+        "for another term.")
+
+
+class ListDef(Sourced):
+    name: str = Field(pattern=NAME)
+    kind: Literal["black", "red"]
+    grades: list[str] = Field(default_factory=list,
+                              description="Grades that put a person on the list.")
+    duration_days: int = Field(ge=1, le=36_500, description="Days a listing lasts.")
+    exits: ListExits
+
+
+class Gate(Sourced):
+    name: str = Field(pattern=NAME)
+    attempts: float = Field(ge=0, le=3650, description="Attempts per person per year.")
+    deny_lists: list[str] = Field(default_factory=list, description="Lists whose members are "
+                                  "denied.")
+    deny_grades: list[str] = Field(default_factory=list, description="Grades that are denied.")
+    perk_grades: list[str] = Field(default_factory=list,
+                                   description="Grades granted with a perk.")
+    perk_lists: list[str] = Field(default_factory=list,
+                                  description="Lists whose members get a perk.")
+    ages: list[Literal["child", "adult", "elder"]] = Field(
+        default_factory=lambda: ["adult", "elder"], description="Age groups who try.")
+
+
+class Deterrence(Sourced):
+    enabled: bool = True
+    strength: float = Field(ge=0, le=1, description="Largest fall in an act's rate when it "
+                            "is always seen and punished hard.")
+    memory_days: float = Field(ge=1, le=3650, description="Days over which people judge how "
+                               "often an act is seen.")
+    reference_points: float = Field(gt=0, le=10_000, description="A penalty this large or "
+                                    "larger deters fully.")
+
+
+class Responses(Strict):
+    deterrence: Deterrence
+
+
+class Recording(Strict):
+    cohort: int = Field(default=1000, ge=0, description="Citizens whose every score change "
+                        "goes into the ledger.")
+    full_ledger_up_to: int = Field(default=100_000, ge=0, description="Runs with at most "
+                                   "this many citizens record everyone.")
+
+
+class Meta(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
+    title: str
+    summary: str = Field(description="One line for `socialcredit scenarios`.")
+    start: dt.date
+    days: int = Field(default=365, ge=1, le=36_500)
+    sources: list[str] = Field(default_factory=list)
+
+
+class Scenario(Strict):
+    """One complete system and the society it runs on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True,
+                              json_schema_extra={"title": "socialcredit scenario"})
+
+    scenario: Meta
+    society: Society
+    points: Points
+    acts: list[Act] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+    grades: list[Grade] = Field(min_length=1, max_length=MAX_GRADES)
+    lists: list[ListDef] = Field(default_factory=list, max_length=MAX_LISTS)
+    gates: list[Gate] = Field(default_factory=list)
+    responses: Responses
+    recording: Recording = Recording()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        check_references(self)
+        return self
+
+
+class ReferenceError_(ValueError):
+    """A name used in one section that no other section defines."""
+
+    def __init__(self, loc: str, msg: str):
+        super().__init__(msg)
+        self.loc = loc
+
+
+def _unique(items: list, section: str) -> None:
+    seen: set[str] = set()
+    for i, it in enumerate(items):
+        if it.name in seen:
+            raise ReferenceError_(f"{section}[{i}].name", f"{it.name!r} is defined twice")
+        seen.add(it.name)
+
+
+def check_references(s: Scenario) -> None:
+    """Names used across sections must exist; grade bands must tile the score range."""
+    for section in ("acts", "channels", "grades", "lists", "gates"):
+        _unique(getattr(s, section), section)
+    acts = {a.name for a in s.acts}
+    grades = [g.name for g in s.grades]
+    lists = {x.name for x in s.lists}
+
+    def need(names: list[str], known, loc: str, what: str) -> None:
+        for j, n in enumerate(names):
+            if n not in known:
+                valid = ", ".join(sorted(known)) or "none defined"
+                raise ReferenceError_(f"{loc}[{j}]", f"unknown {what} {n!r}; valid: {valid}")
+
+    for i, c in enumerate(s.channels):
+        need(c.acts, acts, f"channels[{i}].acts", "act")
+    seen_rules: set[str] = set()
+    for i, r in enumerate(s.rules):
+        need([r.act], acts, f"rules[{i}].act", "act")
+        if r.act in seen_rules:
+            raise ReferenceError_(f"rules[{i}].act", f"act {r.act!r} already has a rule")
+        seen_rules.add(r.act)
+        if r.list is not None:
+            need([r.list], lists, f"rules[{i}].list", "list")
+        if r.max_grade is not None:
+            need([r.max_grade], grades, f"rules[{i}].max_grade", "grade")
+    for i, x in enumerate(s.lists):
+        need(x.grades, grades, f"lists[{i}].grades", "grade")
+    for i, g in enumerate(s.gates):
+        need(g.deny_lists, lists, f"gates[{i}].deny_lists", "list")
+        need(g.perk_lists, lists, f"gates[{i}].perk_lists", "list")
+        need(g.deny_grades, grades, f"gates[{i}].deny_grades", "grade")
+        need(g.perk_grades, grades, f"gates[{i}].perk_grades", "grade")
+
+    bands = sorted(enumerate(s.grades), key=lambda ig: ig[1].min)
+    p = s.points
+    if bands[0][1].min != p.min:
+        raise ReferenceError_(f"grades[{bands[0][0]}].min",
+                              f"the lowest band must start at points.min = {p.min}")
+    if bands[-1][1].max != p.max:
+        raise ReferenceError_(f"grades[{bands[-1][0]}].max",
+                              f"the highest band must end at points.max = {p.max}")
+    for (_, lo), (j, hi) in zip(bands, bands[1:], strict=False):
+        if hi.min <= lo.max:
+            raise ReferenceError_(f"grades[{j}].min",
+                                  f"band {hi.name} ({hi.min}-{hi.max}) overlaps band "
+                                  f"{lo.name} ({lo.min}-{lo.max})")
+        if hi.min != lo.max + 1:
+            raise ReferenceError_(f"grades[{j}].min",
+                                  f"gap between band {lo.name} (ends {lo.max}) and band "
+                                  f"{hi.name} (starts {hi.min}); it should start at "
+                                  f"{lo.max + 1}")
+
+
+PERSONAL_FIELDS = re.compile(
+    r"(^|_)(names?|full_?name|surname|id_?(number|no|card)?|identity|passport|phone|"
+    r"mobile|email|address|face|photo|gps|location|lat|lon|longitude|latitude|"
+    r"citizens?|people|persons?|individuals?|records?|accounts?|hukou)($|_)",
+    re.IGNORECASE,
+)
+"""Field names that would carry per-person records into a scenario."""

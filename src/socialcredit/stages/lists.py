@@ -1,0 +1,167 @@
+"""Lists: new listings enter the log, listings that end today leave it.
+
+When a person is listed, the day they will leave is drawn at once: the end of the term, the
+day they comply (plus the deletion delay), or, for a wrongful listing that an appeal revokes,
+the day the appeal succeeds; whichever comes first. Each day only the listings in force are
+visited (pay per listed person, not per citizen). At the end of a term a person still in an
+entry grade is listed for another term if the list extends. A revoked wrongful listing also
+restores the points lost to misattributed acts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..engine.plan import Plan
+from ..engine.random import derive, key2, stream_id, uniform
+from ..engine.state import (
+    EVER_LISTED,
+    EXIT_APPEAL,
+    EXIT_COMPLIED,
+    EXIT_EXPIRED,
+    TRACKED,
+    State,
+)
+from .score import Scored
+
+STREAM = stream_id("lists")
+
+
+@njit(cache=True)
+def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appeal_share,
+               appeal_days):
+    """Draw when and why a listing made on `since` will end."""
+    until = since + duration[li]
+    why = EXIT_EXPIRED
+    if comply_rate[li] > 0:
+        t = -math.log(1.0 - uniform(k, 0)) / comply_rate[li]
+        day = since + max(1, int(math.ceil(t))) + comply_delay[li]
+        if day < until:
+            until = day
+            why = EXIT_COMPLIED
+    if wrongful and appeal_share[li] > 0 and uniform(k, 1) < appeal_share[li]:
+        t = -math.log(1.0 - uniform(k, 2)) * appeal_days[li]
+        day = since + max(1, int(math.ceil(t)))
+        if day < until:
+            until = day
+            why = EXIT_APPEAL
+    return until, why
+
+
+@njit(cache=True)
+def _enter(ev, target, entry, wrongmask, prior, day, day_key, black_mask, flags, log_id,
+           log_list, log_since, log_until, log_exit, log_wrongful, log_extended, active,
+           counters, duration, comply_rate, comply_delay, appeal_share, appeal_days, out):
+    n_lists = len(duration)
+    for i in range(len(ev)):
+        if entry[i] == 0:
+            continue
+        t = target[ev[i]]
+        if (prior[i] & black_mask) == 0 and (entry[i] & black_mask) != 0:
+            counters[2] += 1  # newly on a black list
+        for li in range(n_lists):
+            if not (entry[i] >> li) & 1:
+                continue
+            wrongful = (wrongmask[i] >> li) & 1 == 1
+            k = key2(key2(day_key, t), li)
+            until, why = _plan_exit(k, li, day, wrongful, duration, comply_rate, comply_delay,
+                                    appeal_share, appeal_days)
+            p = counters[0]
+            log_id[p] = t
+            log_list[p] = li
+            log_since[p] = day
+            log_until[p] = until
+            log_exit[p] = why
+            log_wrongful[p] = wrongful
+            log_extended[p] = 0
+            active[counters[1]] = p
+            counters[0] += 1
+            counters[1] += 1
+            out[0] += 1  # new listings
+            if wrongful:
+                out[2] += 1  # wrongful listings
+        if (entry[i] & black_mask) != 0 and not (flags[t] & EVER_LISTED):
+            flags[t] |= EVER_LISTED
+            counters[3] += 1
+
+
+@njit(cache=True)
+def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, grade_of, list_grade_mask,
+          list_extend, pmin, pmax, log_id, log_list, log_since, log_until, log_exit,
+          log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
+          appeal_share, appeal_days, out, restored_ids, restored_pts):
+    n_restored = 0
+    i = 0
+    while i < counters[1]:
+        p = active[i]
+        if log_until[p] > day:
+            i += 1
+            continue
+        t = log_id[p]
+        li = log_list[p]
+        if (log_exit[p] == EXIT_EXPIRED and list_extend[li]
+                and (list_grade_mask[li] >> grade_of[score[t] - pmin]) & 1):
+            k = key2(key2(day_key, t), 64 + li)
+            until, why = _plan_exit(k, li, day, log_wrongful[p], duration, comply_rate,
+                                    comply_delay, appeal_share, appeal_days)
+            log_until[p] = until
+            log_exit[p] = why
+            log_extended[p] += 1
+            out[3] += 1  # extensions
+            i += 1
+            continue
+        lists[t] = lists[t] & ~(1 << li)
+        out[1] += 1  # exits
+        if log_exit[p] == EXIT_COMPLIED:
+            out[4] += 1
+        elif log_exit[p] == EXIT_APPEAL:
+            out[5] += 1
+            out[6] += day - log_since[p]  # days a wrongful listing lasted
+            if wrong[t] > 0:
+                before = np.int64(score[t])
+                after = min(before + np.int64(wrong[t]), pmax)
+                score[t] = after
+                hist[before - pmin] -= 1
+                hist[after - pmin] += 1
+                if flags[t] & TRACKED and n_restored < len(restored_ids):
+                    restored_ids[n_restored] = t
+                    restored_pts[n_restored, 0] = after - before
+                    restored_pts[n_restored, 1] = after
+                    n_restored += 1
+                wrong[t] = 0
+        if (lists[t] & black_mask) == 0 and (np.int64(1) << li) & black_mask:
+            counters[2] -= 1
+        counters[1] -= 1
+        active[i] = active[counters[1]]
+    return n_restored
+
+
+# out: new listings, exits, wrongful listings, extensions, complied, appeals upheld,
+# days wrongful listings lasted (summed over today's upheld appeals)
+LIST_TALLY = ("listed_new", "list_exits", "wrongful_listings", "list_extensions",
+              "exits_complied", "appeals_upheld", "wrongful_days_cleared")
+
+
+def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.ndarray):
+    """Enter today's listings and end those due; return the day's tallies and restorations."""
+    out = np.zeros(len(LIST_TALLY), dtype=np.int64)
+    state.ensure_log(int(np.count_nonzero(scored.entry)) * max(1, len(plan.list_names)))
+    day_key = derive(plan.seed_key ^ STREAM, day)
+    _enter(scored.ev, target, scored.entry, scored.wrongmask, scored.prior, day, day_key,
+           plan.black_mask, state.flags, state.log_id, state.log_list, state.log_since,
+           state.log_until, state.log_exit, state.log_wrongful, state.log_extended,
+           state.active, state.counters, plan.list_duration, plan.list_comply_rate,
+           plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out)
+    restored_ids = np.empty(1024, dtype=np.int64)
+    restored_pts = np.empty((1024, 2), dtype=np.int64)
+    n = _exit(day, day_key, plan.black_mask, state.score, state.wrong, state.lists, state.flags,
+              state.hist, plan.grade_of, plan.list_grade_mask, plan.list_extend, plan.pmin,
+              plan.pmax, state.log_id, state.log_list, state.log_since, state.log_until,
+              state.log_exit, state.log_wrongful, state.log_extended, state.active,
+              state.counters, plan.list_duration, plan.list_comply_rate,
+              plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out,
+              restored_ids, restored_pts)
+    return out, restored_ids[:n], restored_pts[:n]

@@ -1,0 +1,203 @@
+"""Score: rules turn recorded acts into points, and points can put a person on a list.
+
+Recorded acts are sorted by the shard of the citizen they land on, and shards are processed in
+parallel, each in a fixed order, so no two threads touch one citizen and the result does not
+depend on the thread count. A listing is wrongful when, without the points lost to acts the
+person did not commit, they would not be on the list.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..engine.plan import Plan
+from ..engine.state import AGE, TRACKED, State
+from .behave import Acts
+from .observe import Observed
+
+SHARD_BITS = 16
+
+
+@njit(cache=True)
+def _select(ab_act, count, offset, actor, channel, target, rule_has, flags, scored_mask):
+    """Recorded acts that a rule scores and whose target is scored, in block order."""
+    n = 0
+    for b in range(len(count)):
+        if not rule_has[ab_act[b]]:
+            continue
+        for e in range(offset[b], offset[b] + count[b]):
+            t = target[e]
+            if channel[e] >= 0 and (scored_mask >> (flags[t] & AGE)) & 1:
+                n += 1
+    ev = np.empty(n, dtype=np.int64)
+    act = np.empty(n, dtype=np.int64)
+    i = 0
+    for b in range(len(count)):
+        a = ab_act[b]
+        if not rule_has[a]:
+            continue
+        for e in range(offset[b], offset[b] + count[b]):
+            t = target[e]
+            if channel[e] >= 0 and (scored_mask >> (flags[t] & AGE)) & 1:
+                ev[i] = e
+                act[i] = a
+                i += 1
+    return ev, act
+
+
+@njit(cache=True)
+def _shard_order(ev, target, n_shards):
+    """A stable counting sort of events by the shard of their target."""
+    start = np.zeros(n_shards + 1, dtype=np.int64)
+    for i in range(len(ev)):
+        start[(target[ev[i]] >> SHARD_BITS) + 1] += 1
+    for s in range(n_shards):
+        start[s + 1] += start[s]
+    fill = start[:-1].copy()
+    order = np.empty(len(ev), dtype=np.int64)
+    for i in range(len(ev)):
+        s = target[ev[i]] >> SHARD_BITS
+        order[fill[s]] = i
+        fill[s] += 1
+    return order, start
+
+
+@njit(parallel=True, cache=True)
+def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_points, rule_list,
+           rule_ceiling, list_grade_mask, grade_of, pmin, pmax, old, new, entry, wrongmask,
+           prior):
+    n_lists = len(list_grade_mask)
+    for s in prange(len(start) - 1):
+        for o in range(start[s], start[s + 1]):
+            i = order[o]
+            e = ev[i]
+            a = act[i]
+            t = target[e]
+            before = np.int64(score[t])
+            pts = np.int64(rule_points[a])
+            after = before + pts
+            ceiling = np.int64(rule_ceiling[a])
+            if pts > 0:
+                after = min(after, max(before, ceiling))
+            else:
+                after = min(after, ceiling)
+            after = min(max(after, pmin), pmax)
+            score[t] = after
+            wrongful = t != actor[e]
+            if wrongful and after < before:
+                wrong[t] = min(32767, np.int64(wrong[t]) + before - after)
+            had = np.int64(lists[t])
+            enter = np.int64(0)
+            wm = np.int64(0)
+            lr = rule_list[a]
+            if lr >= 0 and not (had >> lr) & 1:
+                enter |= 1 << lr
+                if wrongful:
+                    wm |= 1 << lr
+            g = grade_of[after - pmin]
+            fair = grade_of[min(after + np.int64(wrong[t]), pmax) - pmin]
+            for li in range(n_lists):
+                if (had >> li) & 1 or (enter >> li) & 1:
+                    continue
+                if (list_grade_mask[li] >> g) & 1:
+                    enter |= 1 << li
+                    if not (list_grade_mask[li] >> fair) & 1:
+                        wm |= 1 << li
+            lists[t] = had | enter
+            old[i] = before
+            new[i] = after
+            entry[i] = enter
+            wrongmask[i] = wm
+            prior[i] = had
+
+
+@njit(cache=True)
+def _tally(ev, act, actor, target, channel, flags, old, new, hist, pmin, act_points,
+           act_scored, act_wrongful, tally, day):
+    """Histogram moves, day totals, per-act points and ledger rows of the tracked cohort."""
+    n_tracked = 0
+    for i in range(len(ev)):
+        t = target[ev[i]]
+        if flags[t] & TRACKED:
+            n_tracked += 1
+    led_day = np.empty(n_tracked, dtype=np.int32)
+    led_cit = np.empty(n_tracked, dtype=np.int64)
+    led_act = np.empty(n_tracked, dtype=np.int16)
+    led_ch = np.empty(n_tracked, dtype=np.int8)
+    led_pts = np.empty(n_tracked, dtype=np.int32)
+    led_after = np.empty(n_tracked, dtype=np.int32)
+    led_wrong = np.empty(n_tracked, dtype=np.bool_)
+    j = 0
+    for i in range(len(ev)):
+        e = ev[i]
+        t = target[e]
+        d = new[i] - old[i]
+        hist[old[i] - pmin] -= 1
+        hist[new[i] - pmin] += 1
+        wrongful = t != actor[e]
+        a = act[i]
+        act_points[a] += d
+        act_scored[a] += 1
+        if d < 0:
+            tally[0] += 1  # penalties
+            tally[2] -= d  # points taken
+            if wrongful:
+                act_wrongful[a] += 1
+                tally[1] += 1  # wrongful penalties
+                tally[3] -= d  # wrongful points
+        elif d > 0:
+            tally[4] += 1  # rewards
+        if wrongful:
+            tally[5] += 1  # misattributed records, any sign
+        if flags[t] & TRACKED:
+            led_day[j] = day
+            led_cit[j] = t
+            led_act[j] = a
+            led_ch[j] = channel[e]
+            led_pts[j] = d
+            led_after[j] = new[i]
+            led_wrong[j] = wrongful
+            j += 1
+    return led_day, led_cit, led_act, led_ch, led_pts, led_after, led_wrong
+
+
+TALLY = ("penalties", "wrongful_penalties", "points_taken", "wrongful_points", "rewards",
+         "misattributed")
+
+
+class Scored:
+    """Applied score changes of the day, in a fixed order."""
+
+    def __init__(self, ev, act, old, new, entry, wrongmask, prior, tally, ledger):
+        self.ev = ev
+        self.act = act
+        self.old = old
+        self.new = new
+        self.entry = entry
+        self.wrongmask = wrongmask
+        self.prior = prior
+        self.tally = tally
+        self.ledger = ledger
+
+
+def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
+          act_points: np.ndarray, act_scored: np.ndarray, act_wrongful: np.ndarray) -> Scored:
+    """Apply every rule to today's recorded acts; note list entries for the lists stage."""
+    ev, act = _select(plan.ab_act, acts.count, acts.offset, acts.actor, obs.channel,
+                      obs.target, plan.rule_has, state.flags, plan.scored_mask)
+    n_shards = (plan.population >> SHARD_BITS) + 1
+    order, start = _shard_order(ev, obs.target, n_shards)
+    n = len(ev)
+    old = np.empty(n, dtype=np.int64)
+    new = np.empty(n, dtype=np.int64)
+    entry = np.empty(n, dtype=np.int64)
+    wrongmask = np.empty(n, dtype=np.int64)
+    prior = np.empty(n, dtype=np.int64)
+    _apply(ev, act, order, start, acts.actor, obs.target, state.score, state.wrong, state.lists,
+           plan.rule_points, plan.rule_list, plan.rule_ceiling, plan.list_grade_mask,
+           plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior)
+    tally = np.zeros(len(TALLY), dtype=np.int64)
+    ledger = _tally(ev, act, acts.actor, obs.target, obs.channel, state.flags, old, new,
+                    state.hist, plan.pmin, act_points, act_scored, act_wrongful, tally, day)
+    return Scored(ev, act, old, new, entry, wrongmask, prior, tally, ledger)
