@@ -42,15 +42,15 @@ def _count_scored(flags, scored_mask):
 class Simulation:
     """One scenario on one synthetic society, advanced a day at a time."""
 
-    def __init__(self, scenario: Scenario, population: int, seed: int):
+    def __init__(self, scenario: Scenario, population: int, seed: int, populate: bool = True):
         self.scenario = scenario
         self.plan: Plan = build(scenario, population, seed)
         self.state: State = allocate(self.plan)
-        generate(self.plan, self.state)
-        self.state.hist[self.plan.start_points - self.plan.pmin] = _count_scored(
-            self.state.flags, self.plan.scored_mask)
+        if populate:
+            generate(self.plan, self.state)
+            self.state.hist[self.plan.start_points - self.plan.pmin] = _count_scored(
+                self.state.flags, self.plan.scored_mask)
         self.start_hist = self.state.hist.copy()
-        self.start_rating = rate(self.plan, self.state)
         self.daily: list[dict] = []
         self.ledger: list[tuple] = []
         n_acts = self.plan.n_acts

@@ -82,8 +82,8 @@ def _personal_field(data, path=()) -> tuple | None:
 def parse(text: str, where: str = "<text>") -> Scenario:
     """Validate TOML text as a scenario; raise UserError with file and field on failure."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
         raise UserError(f"not valid TOML: {e}", where) from None
     try:
         return Scenario.model_validate(data)

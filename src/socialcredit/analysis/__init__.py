@@ -1,0 +1,1 @@
+"""Reading results: summaries and a citizen's story."""

@@ -1,0 +1,1 @@
+"""The engine: state columns, random streams, the day loop, checkpoints."""

@@ -1,0 +1,1 @@
+"""Recording a run: daily aggregates, the ledger, the results store."""

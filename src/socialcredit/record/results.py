@@ -1,0 +1,190 @@
+"""Results of a run as DataFrames, built from a finished Simulation or read from its folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..engine.loop import CORRECTION, Simulation
+from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD
+from ..errors import UserError
+from ..scenario.schema import AGE_GROUPS
+
+TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist")
+
+
+@dataclass
+class Results:
+    """The tables of one run. `citizens` (final per-citizen state) is read on demand."""
+
+    run: pd.DataFrame
+    daily: pd.DataFrame
+    ledger: pd.DataFrame
+    listings: pd.DataFrame
+    acts: pd.DataFrame
+    score_hist: pd.DataFrame
+    path: Path | None = None
+    _citizens: pd.DataFrame | None = None
+
+    @property
+    def citizens(self) -> pd.DataFrame:
+        """Final state of every citizen (from citizens.parquet when read from a folder)."""
+        if self._citizens is None:
+            if self.path is None:
+                raise UserError("this result has no folder and kept no citizens table")
+            self._citizens = pd.read_parquet(self.path / "citizens.parquet")
+        return self._citizens
+
+    @property
+    def info(self) -> dict:
+        """The single row of the `run` table as a dict."""
+        return self.run.iloc[0].to_dict()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLES}
+
+    def __repr__(self) -> str:
+        i = self.info
+        return (f"<Results {i['scenario']} population={i['population']} days={i['days']} "
+                f"seed={i['seed']} path={self.path}>")
+
+
+def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads: int,
+                    version: str) -> Results:
+    """Assemble the tables of a finished (or interrupted) simulation."""
+    plan, state = sim.plan, sim.state
+    s = sim.scenario
+    seconds = {f"seconds_{k}": v for k, v in sim.seconds.items()}
+    run = pd.DataFrame([{
+        "scenario": s.scenario.name, "title": s.scenario.title, "source": where,
+        "scenario_text": text, "seed": plan.seed, "population": plan.population,
+        "days": state.day, "scale": plan.scale, "start_date": s.scenario.start,
+        "end_date": sim.date(state.day - 1) if state.day else s.scenario.start,
+        "version": version, "threads": threads, "wall_seconds": wall,
+        "hot_bytes_per_citizen": state.hot_bytes_per_citizen(),
+        "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "grades": json.dumps(plan.grade_names), "lists": json.dumps(plan.list_names),
+        "gates": json.dumps(plan.gate_names), **seconds,
+    }])
+    daily = pd.DataFrame(sim.daily)
+    if len(daily):
+        daily["date"] = pd.to_datetime(daily["date"])
+    return Results(run=run, daily=daily, ledger=_ledger(sim), listings=_listings(sim),
+                   acts=_acts(sim), score_hist=_hists(sim))
+
+
+def _ledger(sim: Simulation) -> pd.DataFrame:
+    plan = sim.plan
+    cols = ("day", "citizen", "act", "channel", "points", "score_after", "wrongful")
+    if sim.ledger:
+        parts = [np.concatenate([chunk[i] for chunk in sim.ledger]) for i in range(7)]
+    else:
+        parts = [np.empty(0, dtype=t) for t in (np.int32, np.int64, np.int16, np.int8, np.int32,
+                                                  np.int32, np.bool_)]
+    raw = dict(zip(cols, parts, strict=True))
+    act_names = np.array(plan.act_names + ["appeal_correction"], dtype=object)
+    ch_names = np.array(plan.channel_names + [""], dtype=object)
+    act_idx = np.where(raw["act"] == CORRECTION, len(plan.act_names), raw["act"])
+    start = pd.Timestamp(sim.scenario.scenario.start)
+    score_after = raw["score_after"].astype(np.int64)
+    df = pd.DataFrame({
+        "day": raw["day"].astype(np.int32),
+        "date": start + pd.to_timedelta(raw["day"], unit="D"),
+        "citizen": raw["citizen"],
+        "act": act_names[act_idx],
+        "channel": ch_names[np.where(raw["channel"] < 0, len(plan.channel_names),
+                                     raw["channel"])],
+        "rule": np.where(act_idx < len(plan.act_names), act_names[act_idx], "appeal"),
+        "points": raw["points"].astype(np.int32),
+        "score_after": score_after.astype(np.int32),
+        "grade_after": np.array(plan.grade_names, dtype=object)[
+            plan.grade_of[score_after - plan.pmin]] if len(score_after) else
+        np.empty(0, dtype=object),
+        "wrongful": raw["wrongful"],
+    })
+    return df.sort_values(["day", "citizen"], kind="stable").reset_index(drop=True)
+
+
+def _listings(sim: Simulation) -> pd.DataFrame:
+    plan, state = sim.plan, sim.state
+    n = state.n_log
+    active = np.zeros(n, dtype=np.bool_)
+    active[state.active[: state.n_active]] = True
+    since = state.log_since[:n].astype(np.int64)
+    until = state.log_until[:n].astype(np.int64)
+    start = pd.Timestamp(sim.scenario.scenario.start)
+    exit_names = np.array([EXIT_NAMES[i] for i in sorted(EXIT_NAMES)], dtype=object)
+    ended = ~active
+    return pd.DataFrame({
+        "citizen": state.log_id[:n],
+        "list": np.array(plan.list_names, dtype=object)[state.log_list[:n]]
+        if n else np.empty(0, dtype=object),
+        "listed_day": since.astype(np.int32),
+        "listed_on": start + pd.to_timedelta(since, unit="D"),
+        "left_day": np.where(ended, until, -1).astype(np.int32),
+        "left_on": (start + pd.to_timedelta(until, unit="D")).where(ended, pd.NaT),
+        "exit": np.where(ended, exit_names[state.log_exit[:n]], "in force"),
+        "days_listed": np.where(ended, until, state.day) - since,
+        "wrongful": state.log_wrongful[:n],
+        "extensions": state.log_extended[:n].astype(np.int16),
+    })
+
+
+def _acts(sim: Simulation) -> pd.DataFrame:
+    s = sim.scenario
+    rules = {r.act: r.points for r in s.rules}
+    return pd.DataFrame({
+        "act": [a.name for a in s.acts],
+        "area": [a.area for a in s.acts],
+        "valence": [a.valence for a in s.acts],
+        "points_per_act": [rules.get(a.name, 0) for a in s.acts],
+        "committed": sim.act_committed,
+        "observed": sim.act_observed,
+        "scored": sim.act_scored,
+        "points": sim.act_points,
+        "wrongful_penalties": sim.act_wrongful,
+    })
+
+
+def _hists(sim: Simulation) -> pd.DataFrame:
+    plan = sim.plan
+    values = np.arange(plan.pmin, plan.pmax + 1)
+    frames = []
+    for when, h in (("start", sim.start_hist), ("end", sim.state.hist)):
+        nz = np.nonzero(h)[0]
+        frames.append(pd.DataFrame({"when": when, "score": values[nz].astype(np.int32),
+                                    "count": h[nz]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def citizens_table(sim: Simulation):
+    """Final state of every citizen as an Arrow table (dictionary-encoded names)."""
+    import pyarrow as pa
+
+    plan, state = sim.plan, sim.state
+    n = plan.population
+    region = np.repeat(np.arange(len(plan.region_names), dtype=np.int8), plan.region_size)
+    flags = state.flags
+    age = flags & AGE
+    scored = ((plan.scored_mask >> age) & 1).astype(np.bool_)
+    grade = plan.grade_of[state.score.astype(np.int64) - plan.pmin]
+    cols = {
+        "citizen": pa.array(np.arange(n, dtype=np.int64)),
+        "region": pa.DictionaryArray.from_arrays(region, plan.region_names),
+        "age_group": pa.DictionaryArray.from_arrays(age.astype(np.int8), list(AGE_GROUPS)),
+        "household_start": pa.array((flags & HEAD) != 0),
+        "scored": pa.array(scored),
+        "score": pa.array(state.score),
+        "grade": pa.DictionaryArray.from_arrays(
+            pa.array(grade.astype(np.int8), mask=~scored), plan.grade_names),
+        "wrongful_points": pa.array(state.wrong),
+        "ever_listed": pa.array((flags & EVER_LISTED) != 0),
+    }
+    for i, name in enumerate(plan.list_names):
+        cols[f"on_{name}"] = pa.array((state.lists >> i) & 1 == 1)
+    return pa.table(cols)
