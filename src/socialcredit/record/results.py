@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from ..engine.loop import CORRECTION, Simulation
-from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD
+from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
 
-TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist")
+TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades")
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Results:
     listings: pd.DataFrame
     acts: pd.DataFrame
     score_hist: pd.DataFrame
+    grades: pd.DataFrame
     path: Path | None = None
     _citizens: pd.DataFrame | None = None
 
@@ -75,7 +76,10 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
     if len(daily):
         daily["date"] = pd.to_datetime(daily["date"])
     return Results(run=run, daily=daily, ledger=_ledger(sim), listings=_listings(sim),
-                   acts=_acts(sim), score_hist=_hists(sim))
+                   acts=_acts(sim), score_hist=_hists(sim),
+                   grades=pd.DataFrame({"grade": [g.name for g in s.grades],
+                                        "min": [g.min for g in s.grades],
+                                        "max": [g.max for g in s.grades]}))
 
 
 def _ledger(sim: Simulation) -> pd.DataFrame:
@@ -184,6 +188,7 @@ def citizens_table(sim: Simulation):
             pa.array(grade.astype(np.int8), mask=~scored), plan.grade_names),
         "wrongful_points": pa.array(state.wrong),
         "ever_listed": pa.array((flags & EVER_LISTED) != 0),
+        "tracked": pa.array((flags & TRACKED) != 0),
     }
     for i, name in enumerate(plan.list_names):
         cols[f"on_{name}"] = pa.array((state.lists >> i) & 1 == 1)

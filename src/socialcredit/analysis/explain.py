@@ -1,0 +1,107 @@
+"""A citizen's story, from the ledger and the listing log of a finished run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import UserError
+from ..record import store
+from ..record.results import Results
+
+
+def _citizen_row(folder: Path, citizen: int) -> tuple[dict, list[int]]:
+    """The citizen's final state and a few tracked citizens, read without loading the table."""
+    path = folder / store.CITIZENS
+    if not path.is_file():
+        raise UserError(f"no {store.CITIZENS} in {str(folder)!r}", "explain")
+    con = duckdb.connect()
+    try:
+        df = con.execute("SELECT * FROM read_parquet(?) WHERE citizen = ?",
+                         [str(path), citizen]).df()
+        tracked = con.execute("SELECT citizen FROM read_parquet(?) WHERE tracked "
+                              "ORDER BY citizen LIMIT 8", [str(path)]).df()["citizen"]
+    finally:
+        con.close()
+    return (df.iloc[0].to_dict() if len(df) else {}), [int(c) for c in tracked]
+
+
+def explain(folder: str | Path, citizen: int, console: Console | None = None) -> None:
+    """Print every score change, listing and exit of one citizen, wrongful ones marked."""
+    console = console or Console()
+    folder = Path(folder)
+    results: Results = store.read_results(folder)
+    info = results.info
+    n = int(info["population"])
+    if not 0 <= citizen < n:
+        raise UserError(f"citizen {citizen} does not exist; valid: 0 to {n - 1}", "CITIZEN")
+    me, some_tracked = _citizen_row(folder, citizen)
+    ledger = results.ledger[results.ledger["citizen"] == citizen]
+    listings = results.listings[results.listings["citizen"] == citizen]
+    console.print(f"[bold]Citizen {citizen}[/bold] of {info['title']} "
+                  f"({info['population']:,} citizens, seed {info['seed']})")
+    if me:
+        grade = me.get("grade")
+        state = (f"region {me['region']}, {me['age_group']}, "
+                 + (f"score {me['score']} ({grade})" if me["scored"] else "not scored"))
+        if me["wrongful_points"]:
+            state += f", {me['wrongful_points']} points lost to acts of others"
+        console.print("At the end: " + state)
+    start = int(results.score_hist.loc[results.score_hist["when"] == "start",
+                                       "score"].min())
+    rule_source = _rule_sources(info["scenario_text"])
+    events: list[tuple] = []
+    for _, r in ledger.iterrows():
+        if r["act"] == "appeal_correction":
+            what = "appeal upheld: points lost to others' acts restored"
+        else:
+            what = r["act"].replace("_", " ")
+        note = "[red]WRONGFUL: committed by someone else[/red]" if r["wrongful"] else ""
+        rule = f"{r['rule']} ({rule_source.get(r['rule'], '')})" if r["rule"] != "appeal" else ""
+        events.append((r["day"], 0, str(r["date"].date()), what, r["channel"], rule,
+                       f"{r['points']:+d}", str(r["score_after"]), r["grade_after"], note))
+    for _, r in listings.iterrows():
+        wrong = "[red]wrongful listing[/red]" if r["wrongful"] else ""
+        events.append((r["listed_day"], 1, str(r["listed_on"].date()), f"put on {r['list']}",
+                       "", "", "", "", "", wrong))
+        if r["exit"] != "in force":
+            ext = f" after {r['days_listed']} days"
+            if r["extensions"]:
+                ext += f", extended {r['extensions']}x"
+            events.append((r["left_day"], 2, str(r["left_on"].date()),
+                           f"left {r['list']} ({r['exit']}){ext}", "", "", "", "", "", ""))
+    if not events:
+        if me.get("tracked"):
+            console.print(f"No score changes or listings: still at {start} points.")
+        else:
+            console.print(
+                "No listings. This citizen is not in the tracked cohort, so score changes "
+                "are not in the ledger; tracked citizens include "
+                + ", ".join(str(c) for c in some_tracked) + ", ...")
+        return
+    if not me.get("tracked"):
+        console.print("Not in the tracked cohort: listings only, score changes not recorded.")
+    t = Table(title_justify="left")
+    for col in ("date", "event", "channel", "rule (source)", "points", "score", "grade",
+                "note"):
+        t.add_column(col, justify="right" if col in ("points", "score") else "left")
+    for e in sorted(events, key=lambda e: (e[0], e[1])):
+        t.add_row(*e[2:])
+    console.print(t)
+    n_wrong = int(ledger["wrongful"].sum())
+    if n_wrong:
+        lost = -int(ledger.loc[ledger["wrongful"] & (ledger["points"] < 0), "points"].sum())
+        console.print(f"{n_wrong} record(s) were another person's act; {lost} points lost "
+                      "for them. The citizen was never told which.")
+
+
+def _rule_sources(text: str) -> dict[str, str]:
+    from ..scenario import parse
+
+    try:
+        return {r.act: r.source for r in parse(text).rules}
+    except UserError:
+        return {}

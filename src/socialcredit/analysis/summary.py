@@ -1,0 +1,86 @@
+"""The short summary printed at the end of a run, and by `socialcredit summary DIR`."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from ..record.results import Results
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def _n(x: float) -> str:
+    return f"{int(round(x)):,}"
+
+
+def print_summary(results: Results, console: Console | None = None) -> None:
+    """Grade shares at start and end, listings, gates, wrongful penalties, costliest acts."""
+    console = console or Console()
+    info = results.info
+    daily, hist = results.daily, results.score_hist
+    grades = json.loads(info["grades"])
+    gates = json.loads(info["gates"])
+    scale = float(info["scale"])
+    where = f" -> {results.path}" if results.path else ""
+    console.print(f"[bold]{info['title']}[/bold]{where}")
+    stands = f" (each stands for {scale:g} people)" if scale != 1 else ""
+    console.print(f"{info['population']:,} citizens{stands}, "
+                  f"{info['days']} days from {info['start_date']}, seed {info['seed']}, "
+                  f"{info['wall_seconds']:.2f} s")
+    if daily.empty:
+        console.print("no days were run")
+        return
+    last = daily.iloc[-1]
+    start_total = hist.loc[hist["when"] == "start", "count"].sum()
+    t = Table(title="Grades (share of scored citizens)", title_justify="left")
+    t.add_column("grade")
+    t.add_column("start", justify="right")
+    t.add_column("end", justify="right")
+    start_rows = hist[hist["when"] == "start"]
+    for g in grades:
+        # start shares come from the start histogram, end shares from the last day
+        start_count = _count_in_grade(start_rows, results, g)
+        t.add_row(g, _pct(start_count / max(start_total, 1)),
+                  _pct(last[f"grade_{g}"] / max(last["scored"], 1)))
+    console.print(t)
+    console.print(
+        f"mean score {last['mean_score']:.1f}; listed now {_n(last['listed'])}, "
+        f"ever {_n(last['listed_cumulative'])} "
+        f"({_pct(last['listed_cumulative'] / max(info['population'], 1))} of citizens)")
+    wp = int(daily["wrongful_penalties"].sum())
+    pen = int(daily["penalties"].sum())
+    console.print(
+        f"penalties {pen:,}, of which hit the wrong person {wp:,} "
+        f"({_pct(wp / max(pen, 1))}); wrongful listings {int(daily['wrongful_listings'].sum()):,}"
+        f", upheld appeals {int(daily['appeals_upheld'].sum()):,}")
+    if gates:
+        t = Table(title="Gates (attempts are purchases or requests)", title_justify="left")
+        for col in ("gate", "attempts", "denied", "share denied", "perks"):
+            t.add_column(col, justify="left" if col == "gate" else "right")
+        for g in gates:
+            a, d, p = (int(daily[f"{g}_{k}"].sum()) for k in ("attempts", "denied", "perks"))
+            t.add_row(g, f"{a:,}", f"{d:,}", _pct(d / max(a, 1)), f"{p:,}")
+        console.print(t)
+    acts = results.acts.sort_values("points").head(5)
+    acts = acts[acts["points"] < 0]
+    if len(acts):
+        t = Table(title="Acts that cost most points", title_justify="left")
+        for col in ("act", "committed", "recorded", "points", "wrongful"):
+            t.add_column(col, justify="left" if col == "act" else "right")
+        for _, r in acts.iterrows():
+            t.add_row(r["act"], f"{r['committed']:,}", f"{r['scored']:,}", f"{r['points']:,}",
+                      f"{r['wrongful_penalties']:,}")
+        console.print(t)
+    if scale != 1:
+        console.print(f"counts are of simulated citizens; multiply by {scale:g} for people")
+
+
+def _count_in_grade(rows, results: Results, grade: str) -> int:
+    band = results.grades[results.grades["grade"] == grade].iloc[0]
+    sel = (rows["score"] >= band["min"]) & (rows["score"] <= band["max"])
+    return int(rows.loc[sel, "count"].sum())

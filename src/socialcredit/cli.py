@@ -1,0 +1,275 @@
+"""The command line: run, resume, scenarios, check, schema, explain, summary.
+
+Bad input gets one line (what, where, what would be valid) and exit status 2; `--debug`
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .errors import PersonalDataRefused, UserError
+
+PERSONAL_OPTION = re.compile(
+    r"^--?(names?|people|persons?|citizens?|records?|ids?|id-?numbers?|faces?|photos?|"
+    r"addresses?|phones?|accounts?|population-file|census-file|individuals?)(=|$)",
+    re.IGNORECASE)
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises a one-line UserError instead of printing usage."""
+
+    def error(self, message: str):  # noqa: D102
+        for word in message.replace(",", " ").split():
+            if PERSONAL_OPTION.match(word):
+                raise PersonalDataRefused(f"option {word.split('=')[0]}", "command line")
+        raise UserError(f"{message} (see `{self.prog} --help`)", self.prog)
+
+
+def _population(text: str) -> int:
+    """--population: a whole number of synthetic citizens, never a file of people."""
+    from .scenario.load import RECORD_SUFFIXES
+
+    if Path(text).suffix.lower() in RECORD_SUFFIXES or Path(text).is_file():
+        raise PersonalDataRefused(f"--population {text!r}", "--population")
+    try:
+        n = int(text.replace("_", ""))
+    except ValueError:
+        raise UserError(f"{text!r} is not a whole number of citizens; e.g. 700000",
+                        "--population") from None
+    if not 1 <= n <= 2_000_000_000:
+        raise UserError(f"{n} is out of range; valid: 1 to 2000000000", "--population")
+    return n
+
+
+def _nonneg(name: str, hi: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise UserError(f"{text!r} is not a whole number", name) from None
+        if not 0 <= v <= hi:
+            raise UserError(f"{v} is out of range; valid: 0 to {hi}", name)
+        return v
+    return parse
+
+
+def _positive(name: str, hi: int):
+    inner = _nonneg(name, hi)
+
+    def parse(text: str) -> int:
+        v = inner(text)
+        if v == 0:
+            raise UserError(f"must be at least 1; valid: 1 to {hi}", name)
+        return v
+    return parse
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="socialcredit", description="An executable model of China's Social Credit "
+               "System on synthetic populations.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    r = sub.add_parser("run", help="run a scenario and write its results folder")
+    r.add_argument("scenario", nargs="?", default="rongcheng",
+                   help="built-in name (see `socialcredit scenarios`) or FILE.toml")
+    r.add_argument("--population", type=_population, help="simulated citizens "
+                   "(default: the scenario's own)")
+    r.add_argument("--days", type=_positive("--days", 36_500),
+                   help="days to run (default: the scenario's own)")
+    r.add_argument("--seed", type=_nonneg("--seed", 2**63 - 1), default=0)
+    r.add_argument("--out", type=Path, help="results folder (default: a new one under runs/)")
+    r.add_argument("--threads", type=_positive("--threads", 4096),
+                   help="worker threads (default: all cores)")
+    r.add_argument("--checkpoint-every", type=_nonneg("--checkpoint-every", 36_500),
+                   default=90, metavar="DAYS",
+                   help="write a checkpoint every DAYS days (0: never; default 90)")
+    r.add_argument("--no-report", action="store_true", help="skip report.html")
+    r.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+    c = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
+    c.add_argument("folder", type=Path)
+    c.add_argument("--threads", type=_positive("--threads", 4096))
+    c.add_argument("--no-report", action="store_true")
+    c.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("scenarios", help="list the built-in scenarios")
+    k = sub.add_parser("check", help="validate a scenario file")
+    k.add_argument("file")
+    s = sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
+    s.add_argument("--out", type=Path, help="write it to this file instead")
+    e = sub.add_parser("explain", help="tell one citizen's story from a run's ledger")
+    e.add_argument("folder", type=Path)
+    e.add_argument("citizen", type=_nonneg("CITIZEN", 2_000_000_000))
+    m = sub.add_parser("summary", help="print the summary of a finished run")
+    m.add_argument("folder", type=Path)
+    return p
+
+
+def _progress(quiet: bool):
+    if quiet:
+        return None, None
+    bar = Progress(TextColumn("[bold]day"), MofNCompleteColumn(), BarColumn(),
+                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                   console=err, transient=True)
+    task = bar.add_task("run", total=None)
+
+    def update(day: int, days: int) -> None:
+        bar.update(task, completed=day, total=days)
+
+    return bar, update
+
+
+def cmd_run(a) -> int:
+    from .analysis.summary import print_summary
+    from .engine.run import fresh_folder, run
+    from .scenario import load
+
+    scenario, _ = load(a.scenario)  # fail fast on a bad scenario, before any folder exists
+    folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
+    bar, update = _progress(a.quiet)
+    try:
+        if bar:
+            bar.start()
+        res = run(a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
+                  threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
+                  report=not a.no_report)
+    except KeyboardInterrupt:
+        if bar:
+            bar.stop()
+        err.print(f"interrupted; continue with: socialcredit resume {folder}")
+        return 130
+    finally:
+        if bar:
+            bar.stop()
+    if not a.quiet:
+        print_summary(res, out)
+    else:
+        out.print(str(folder))
+    return 0
+
+
+def cmd_resume(a) -> int:
+    from .analysis.summary import print_summary
+    from .engine.run import resume
+
+    bar, update = _progress(a.quiet)
+    try:
+        if bar:
+            bar.start()
+        res = resume(a.folder, threads=a.threads, progress=update, report=not a.no_report)
+    except KeyboardInterrupt:
+        err.print(f"interrupted; continue with: socialcredit resume {a.folder}")
+        return 130
+    finally:
+        if bar:
+            bar.stop()
+    if not a.quiet:
+        print_summary(res, out)
+    return 0
+
+
+def cmd_scenarios(a) -> int:
+    from .scenario import builtin_names, load
+
+    for name in builtin_names():
+        s, _ = load(name)
+        out.print(f"{name:<14} {s.scenario.summary}")
+    return 0
+
+
+def cmd_check(a) -> int:
+    from .scenario.load import parse, resolve
+
+    where, text = resolve(a.file)
+    s = parse(text, where)
+    n_assumed = sum(1 for sec in (s.acts, s.channels, s.rules, s.grades, s.lists, s.gates)
+                    for x in sec if x.source == "assumed")
+    out.print(f"{where}: valid scenario {s.scenario.name!r}: {len(s.acts)} acts, "
+              f"{len(s.channels)} channels, {len(s.rules)} rules, {len(s.grades)} grades, "
+              f"{len(s.lists)} lists, {len(s.gates)} gates; {n_assumed} entries wholly assumed")
+    return 0
+
+
+def cmd_schema(a) -> int:
+    from .scenario import json_schema
+
+    text = json_schema()
+    if a.out:
+        try:
+            a.out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"cannot write {str(a.out)!r}: {e.strerror}", "--out") from None
+        out.print(f"wrote {a.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_explain(a) -> int:
+    from .analysis.explain import explain
+
+    explain(a.folder, a.citizen, out)
+    return 0
+
+
+def cmd_summary(a) -> int:
+    from .analysis.summary import print_summary
+    from .record.store import read_results
+
+    print_summary(read_results(a.folder), out)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
+            "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
+            "summary": cmd_summary}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        return COMMANDS[args.command](args)
+    except UserError as e:
+        if debug:
+            traceback.print_exc()
+        err.print(f"socialcredit: error: {e}", markup=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception as e:  # a bug, not bad input
+        if debug:
+            traceback.print_exc()
+        else:
+            err.print(f"socialcredit: internal error: {type(e).__name__}: {e} "
+                      "(run again with --debug for the traceback)", markup=False,
+                      soft_wrap=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The report's plots as inline SVG strings, drawn with matplotlib's Figure API (no pyplot).
+
+Each function takes the run's tables and returns SVG markup ready to paste into HTML, or None
+when there is nothing to draw. Figures never touch pyplot or the chosen backend, so writing a
+report from a thread or a notebook leaves the caller's figures alone and needs no display.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+SIZE = (7.0, 3.2)
+MAX_POINTS = 1200  # longest series drawn; longer runs are thinned evenly to keep the file small
+STYLE = {
+    "svg.fonttype": "none",  # text as <text>, not glyph paths: far smaller files
+    "font.size": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+}
+# matplotlib writes an XML prolog, a DOCTYPE naming the W3C DTD and RDF metadata with
+# purl.org links; none belong inside HTML, and the links would look like external resources.
+_PROLOG = re.compile(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*|<metadata>.*?</metadata>\s*",
+                     re.DOTALL)
+
+
+def col(df: pd.DataFrame, name: str) -> pd.Series:
+    """Column `name` of `df` as numbers, or zeros if the table lacks it (older or empty runs)."""
+    if name in df.columns:
+        return pd.to_numeric(df[name], errors="coerce").fillna(0)
+    return pd.Series(np.zeros(len(df)), index=df.index)
+
+
+def _thin(daily: pd.DataFrame) -> pd.DataFrame:
+    """Every k-th day (and the last) when a run is longer than MAX_POINTS days."""
+    n = len(daily)
+    if n <= MAX_POINTS:
+        return daily
+    keep = np.unique(np.linspace(0, n - 1, MAX_POINTS).round().astype(np.int64))
+    return daily.iloc[keep]
+
+
+def _x(daily: pd.DataFrame, ax) -> np.ndarray:
+    """The x values of a daily series: dates when the table has them, else day numbers."""
+    if "date" in daily.columns:
+        x = pd.to_datetime(daily["date"], errors="coerce")
+        if x.notna().all():
+            loc = AutoDateLocator(minticks=3, maxticks=8)
+            ax.xaxis.set_major_locator(loc)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(loc))
+            return x.to_numpy()
+    ax.set_xlabel("day")
+    return col(daily, "day").to_numpy()
+
+
+def _svg(fig: Figure, name: str) -> str:
+    """Render `fig` as inline SVG; ids are salted by `name` so plots on one page never clash."""
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"socialcredit-{name}"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight",
+                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    return _PROLOG.sub("", buf.getvalue()).strip()
+
+
+def _figure(ncols: int = 1) -> tuple[Figure, list]:
+    """A report-sized figure with `ncols` axes side by side."""
+    fig = Figure(figsize=SIZE, layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def grade_shares(daily: pd.DataFrame, grades: list[str]) -> str | None:
+    """Stacked area of each grade's share of scored citizens per day, best grade on top."""
+    if daily.empty or not grades:
+        return None
+    with matplotlib.rc_context(STYLE):
+        d = _thin(daily)
+        fig, (ax,) = _figure()
+        x = _x(d, ax)
+        scored = col(d, "scored").to_numpy(dtype=float)
+        denom = np.where(scored > 0, scored, np.nan)
+        shares = [np.nan_to_num(col(d, f"grade_{g}").to_numpy(dtype=float) / denom)
+                  for g in grades]
+        cmap = colormaps["RdYlGn"]
+        n = len(grades)
+        colors = [cmap(0.92 - 0.84 * i / max(n - 1, 1)) for i in range(n)]  # best = green
+        # stackplot stacks from the bottom, so the worst grade goes first
+        polys = ax.stackplot(x, shares[::-1], colors=colors[::-1], labels=grades[::-1],
+                             linewidth=0)
+        ax.set_ylim(0, 1)
+        if len(x) > 1:
+            ax.set_xlim(x[0], x[-1])
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_ylabel("share of scored citizens")
+        ax.legend(polys[::-1], grades, loc="center left", bbox_to_anchor=(1.01, 0.5),
+                  title="grade")
+        return _svg(fig, "grades")
+
+
+def _nice(step: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 25, 50, ... that is at least `step`."""
+    if step <= 1:
+        return 1
+    base = 10 ** math.floor(math.log10(step))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * base >= step and float(m * base).is_integer():
+            return int(m * base)
+    return int(10 * base)
+
+
+def score_bins(scores: np.ndarray, target: int = 60) -> np.ndarray:
+    """Bin edges on whole points covering `scores`, about `target` bins, a round width."""
+    lo, hi = int(np.min(scores)), int(np.max(scores))
+    width = _nice((hi - lo + 1) / target)
+    start = math.floor(lo / width) * width
+    stop = (math.floor(hi / width) + 1) * width
+    if stop - start < 10 * width:  # a narrow spread: pad so a lone spike has context
+        pad = (10 * width - (stop - start)) // (2 * width) * width
+        start, stop = start - pad, stop + pad
+    return np.arange(start, stop + width, width)
+
+
+def score_distribution(hist: pd.DataFrame) -> str | None:
+    """Step histograms of scores on the first and last day, sharing one set of bins."""
+    if hist.empty or not {"when", "score", "count"} <= set(hist.columns):
+        return None
+    h = hist[pd.to_numeric(hist["count"], errors="coerce").fillna(0) > 0]
+    if h.empty:
+        return None
+    scores = h["score"].to_numpy(dtype=np.int64)
+    edges = score_bins(scores)
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure()
+        styles = {"start": ("#7f7f7f", "--"), "end": ("#1f4e9c", "-")}
+        for when, (color, ls) in styles.items():
+            part = h[h["when"] == when]
+            if part.empty:
+                continue
+            counts, _ = np.histogram(part["score"].to_numpy(dtype=np.int64), bins=edges,
+                                     weights=part["count"].to_numpy(dtype=float))
+            ax.stairs(counts, edges, color=color, linestyle=ls, linewidth=1.4,
+                      label=f"{when} ({int(part['count'].sum()):,} scored)")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=0.7)
+        ax.set_xlabel(f"score (bins of {int(edges[1] - edges[0])} points)")
+        ax.set_ylabel("citizens (log scale)")
+        ax.legend(loc="upper left")
+        return _svg(fig, "scores")
+
+
+def list_size(daily: pd.DataFrame, lists: list[str]) -> str | None:
+    """People on the blacklist each day and everyone ever listed, per list if there are several."""
+    if daily.empty:
+        return None
+    with matplotlib.rc_context(STYLE):
+        d = _thin(daily)
+        fig, (ax,) = _figure()
+        x = _x(d, ax)
+        ax.plot(x, col(d, "listed"), color="#b2182b", label="listed now")
+        ax.plot(x, col(d, "listed_cumulative"), color="#4d4d4d", linestyle="--",
+                label="ever listed")
+        for name in lists:
+            if f"{name}_listed" in d.columns:
+                ax.plot(x, col(d, f"{name}_listed"), linewidth=0.9, label=f"on {name}")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("citizens")
+        ax.legend(loc="upper left")
+        return _svg(fig, "lists")
+
+
+def gate_denials(totals: pd.DataFrame) -> str | None:
+    """Bars of total denials and perks per gate over the whole run."""
+    if totals.empty or not (totals["denied"].sum() or totals["perks"].sum()
+                            or totals["attempts"].sum()):
+        return None
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure()
+        y = np.arange(len(totals))
+        h = 0.38
+        ax.barh(y - h / 2, totals["denied"], height=h, color="#b2182b", label="denied")
+        ax.barh(y + h / 2, totals["perks"], height=h, color="#2166ac", label="perk granted")
+        ax.set_yticks(y, totals["gate"].tolist())
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(left=0)
+        ax.set_xlabel("times over the run")
+        ax.legend(loc="lower right")
+        return _svg(fig, "gates")
+
+
+def wrongful(daily: pd.DataFrame) -> str | None:
+    """Running totals of wrongful penalties and wrongful listings, one panel each."""
+    if daily.empty:
+        return None
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _figure(2)
+        full = daily.assign(_wp=col(daily, "wrongful_penalties").cumsum(),
+                            _wl=col(daily, "wrongful_listings").cumsum())
+        d = _thin(full)
+        for ax, key, label, color in ((axes[0], "_wp", "wrongful penalties", "#d6604d"),
+                                      (axes[1], "_wl", "wrongful listings", "#762a83")):
+            x = _x(d, ax)
+            ax.plot(x, d[key], color=color, drawstyle="steps-post")
+            ax.set_title(f"{label}, cumulative", fontsize=9)
+            ax.set_ylim(bottom=0, top=max(1.0, float(d[key].max()) * 1.05))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return _svg(fig, "wrongful")
