@@ -1,8 +1,316 @@
-"""Placeholder: replaced by the real report."""
+"""The report of a run: one self-contained HTML file (inline CSS and SVG) that opens offline."""
 
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from html import escape
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import plots
+from .plots import col
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+ color:#222;max-width:980px;margin:0 auto;padding:1.5em 1em 4em}
+h1{font-size:1.6em;margin:.2em 0 .3em}h2{font-size:1.2em;margin:1.8em 0 .4em;
+ border-bottom:1px solid #ddd;padding-bottom:.2em}
+p.note{color:#555;margin:.3em 0 .6em}.empty{color:#777;font-style:italic}
+table{border-collapse:collapse;margin:.5em 0;font-size:13px}
+th,td{padding:.2em .7em;border-bottom:1px solid #eee;text-align:left}
+th{background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.total td{font-weight:600;border-top:1px solid #bbb}
+table.meta th{background:none;font-weight:600;color:#555}
+.figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.8em;
+ margin:.6em 0}
+.fig{border:1px solid #e3e3e3;border-radius:6px;padding:.6em .8em;background:#fafafa}
+.fig .v{font-size:1.7em;font-weight:600}.fig .k{color:#444}.fig .s{color:#777;font-size:12px}
+svg{max-width:100%;height:auto}
+"""
+
+SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List size",
+            "Denials by gate", "Wrongful penalties", "Acts", "Time per stage")
 
 
 def write_report(results, path: Path) -> Path:
-    path.write_text("<html><body>report</body></html>")
+    """Write the HTML report of `results` to `path`, atomically, so a reader never sees half."""
+    path = Path(path)
+    page = render(results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(page)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def render(results) -> str:
+    """The report of `results` as an HTML string."""
+    info = results.run.iloc[0].to_dict() if len(results.run) else {}
+    daily = results.daily
+    grades = _names(info, "grades", [c[6:] for c in daily.columns if c.startswith("grade_")])
+    gates = _names(info, "gates", [c[:-9] for c in daily.columns if c.endswith("_attempts")])
+    lists = _names(info, "lists", [])
+    totals = gate_totals(daily, gates)
+    title = str(info.get("title") or info.get("scenario") or "Social credit run")
+    body = [
+        _header(info, title),
+        _key_figures(daily, totals, info),
+        _section("Grades over time",
+                 "Share of scored citizens in each grade, day by day; the best grade on top.",
+                 plots.grade_shares(daily, grades)),
+        _section("Scores at start and end",
+                 "How scored citizens spread over the points scale on the first and last day.",
+                 plots.score_distribution(results.score_hist)),
+        _section("List size",
+                 "Citizens on the blacklist each day, and everyone listed at least once so far.",
+                 plots.list_size(daily, lists), _exits_table(results.listings)),
+        _gates_section(totals),
+        _section("Wrongful penalties",
+                 "Running totals of penalties that hit someone who did not commit the act, "
+                 "and of listings that followed from them.",
+                 plots.wrongful(daily)),
+        _acts_section(results.acts),
+        _stages_section(info),
+    ]
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head><body>",
+        *body,
+        "</body></html>",
+        "",
+    ])
+
+
+def gate_totals(daily: pd.DataFrame, gates: Sequence[str]) -> pd.DataFrame:
+    """Attempts, denials and perks per gate summed over the run, with the share denied."""
+    rows = []
+    for g in gates:
+        a, d, p = (int(col(daily, f"{g}_{k}").sum()) for k in ("attempts", "denied", "perks"))
+        rows.append({"gate": g, "attempts": a, "denied": d, "perks": p,
+                     "share_denied": d / a if a else np.nan})
+    return pd.DataFrame(rows, columns=["gate", "attempts", "denied", "perks", "share_denied"])
+
+
+def _names(info: dict, key: str, fallback: list[str]) -> list[str]:
+    """The JSON list `key` of the run row (grade, list or gate names), or `fallback`."""
+    raw = info.get(key)
+    if isinstance(raw, str):
+        try:
+            names = json.loads(raw)
+        except ValueError:
+            names = None
+        if isinstance(names, list):
+            return [str(n) for n in names]
+    return fallback
+
+
+def _num(v, digits: int = 3) -> str:
+    """A number for people: thousands separators, a few significant digits, '–' for missing."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v.is_integer()
+                                             and abs(v) < 1e15):
+        return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):,.{digits}g}" if abs(v) < 1e4 else f"{float(v):,.0f}"
+    return str(v)
+
+
+def _pct(part: float, whole: float) -> str:
+    """`part` as a percentage of `whole`, or '–' when `whole` is zero."""
+    if not whole:
+        return "–"
+    share = 100 * part / whole
+    return f"{share:.2g}%" if 0 < share < 1 else f"{share:.1f}%"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence], numeric: Sequence[bool],
+           total: Sequence | None = None, cls: str = "") -> str:
+    """An HTML table; every cell escaped, numeric columns right-aligned."""
+    def cells(row, tag):
+        return "".join(f'<{tag}{" class=n" if n else ""}>{escape(str(v))}</{tag}>'
+                       for v, n in zip(row, numeric, strict=True))
+    out = [f'<table{f" class={cls}" if cls else ""}><thead><tr>{cells(header, "th")}</tr>'
+           "</thead><tbody>"]
+    out += [f"<tr>{cells(r, 'td')}</tr>" for r in rows]
+    if total is not None:
+        out.append(f'<tr class="total">{cells(total, "td")}</tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _section(heading: str, note: str, svg: str | None, *extra: str,
+             empty: str = "No days were simulated, so there is nothing to plot.") -> str:
+    """A report section: heading, one line on what it shows, the plot (or why none), extras."""
+    figure = svg if svg else f'<p class="empty">{escape(empty)}</p>'
+    return "\n".join([f"<section><h2>{escape(heading)}</h2>",
+                      f'<p class="note">{escape(note)}</p>', figure, *extra, "</section>"])
+
+
+def _date(v) -> str:
+    """A date from the run row as YYYY-MM-DD, whatever type the store gave back."""
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return v.strftime("%Y-%m-%d")
+    return "" if v is None else str(v)
+
+
+def _header(info: dict, title: str) -> str:
+    """Title and the facts that identify the run: scenario, size, time span, seed, version."""
+    pop = info.get("population")
+    scale = info.get("scale")
+    people = ""
+    if isinstance(pop, (int, np.integer, float)) and isinstance(scale, (int, np.integer, float)):
+        people = f" (≈ {_num(round(pop * scale))} real people at {_num(scale)} per citizen)"
+    start, end = _date(info.get("start_date")), _date(info.get("end_date"))
+    meta = [
+        ("scenario", f"{info.get('scenario', '')} (from {info.get('source', '')})"),
+        ("population", f"{_num(pop)} simulated citizens{people}"),
+        ("days", f"{_num(info.get('days'))}" + (f", {start} to {end}" if start else "")),
+        ("seed", _num(info.get("seed"))),
+        ("scale", f"{_num(scale)} real people per simulated citizen"),
+        ("version", f"socialcredit {info.get('version', '?')}"),
+    ]
+    if info.get("created"):
+        meta.append(("created", str(info["created"])))
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in meta)
+    return (f"<header><h1>{escape(title)}</h1>"
+            f'<table class="meta"><tbody>{rows}</tbody></table></header>')
+
+
+def _last(daily: pd.DataFrame, name: str) -> int:
+    """The last day's value of a running count such as `listed`, or 0 for an empty run."""
+    return int(col(daily, name).iloc[-1]) if len(daily) else 0
+
+
+def _key_figures(daily: pd.DataFrame, totals: pd.DataFrame, info: dict) -> str:
+    """The handful of numbers a reader wants first: who is listed, how many wrongly, denials."""
+    scale = info.get("scale")
+    scale = float(scale) if isinstance(scale, (int, np.integer, float)) and scale else None
+
+    def real(n: float) -> str:
+        return f"≈ {_num(round(n * scale))} real people" if scale else ""
+
+    penalties = col(daily, "penalties").sum()
+    wp = col(daily, "wrongful_penalties").sum()
+    new = col(daily, "listed_new").sum()
+    wl = col(daily, "wrongful_listings").sum()
+    attempts, denied = totals["attempts"].sum(), totals["denied"].sum()
+    figs = [
+        ("people listed now", _num(_last(daily, "listed")), real(_last(daily, "listed"))),
+        ("ever listed", _num(_last(daily, "listed_cumulative")),
+         real(_last(daily, "listed_cumulative"))),
+        ("wrongful penalties", _num(int(wp)), f"{_pct(wp, penalties)} of {_num(int(penalties))} "
+                                              "penalties"),
+        ("wrongful listings", _num(int(wl)), f"{_pct(wl, new)} of {_num(int(new))} listings"),
+        ("share of denials", _pct(denied, attempts) if len(totals) else "no gates",
+         f"{_num(int(denied))} of {_num(int(attempts))} gate attempts" if len(totals) else ""),
+    ]
+    cards = "".join(f'<div class="fig"><div class="v">{escape(v)}</div>'
+                    f'<div class="k">{escape(k)}</div><div class="s">{escape(s)}</div></div>'
+                    for k, v, s in figs)
+    return (f"<section><h2>Key figures</h2>"
+            '<p class="note">Counts are simulated citizens over the whole run.</p>'
+            f'<div class="figs">{cards}</div></section>')
+
+
+def _exits_table(listings: pd.DataFrame) -> str:
+    """How listings ended (expired, complied, appeal, still in force) and how long they lasted."""
+    if listings.empty or "exit" not in listings.columns:
+        return '<p class="empty">Nobody was listed.</p>'
+    days = col(listings, "days_listed")
+    wrong = listings["wrongful"].astype(bool) if "wrongful" in listings.columns else None
+    rows = []
+    for exit_, idx in listings.groupby("exit", sort=True).groups.items():
+        rows.append([exit_, _num(len(idx)), _num(float(days[idx].mean()), 3),
+                     _num(int(wrong[idx].sum())) if wrong is not None else "–"])
+    total = ["all", _num(len(listings)), _num(float(days.mean()), 3),
+             _num(int(wrong.sum())) if wrong is not None else "–"]
+    return _table(["listing ended by", "listings", "mean days listed", "wrongful"], rows,
+                  [False, True, True, True], total)
+
+
+def _gates_section(totals: pd.DataFrame) -> str:
+    """Denials and perks per gate as bars, with the attempts behind them in a table."""
+    note = ("Times each gate (a service checked against grade and lists) refused someone or "
+            "granted a perk, summed over the run.")
+    if totals.empty:
+        return _section("Denials by gate", note, None, empty="This scenario has no gates.")
+    svg = plots.gate_denials(totals)
+    rows = [[r.gate, _num(r.attempts), _num(r.denied), _pct(r.denied, r.attempts), _num(r.perks)]
+            for r in totals.itertuples()]
+    total = ["all", _num(int(totals["attempts"].sum())), _num(int(totals["denied"].sum())),
+             _pct(totals["denied"].sum(), totals["attempts"].sum()),
+             _num(int(totals["perks"].sum()))]
+    table = _table(["gate", "attempts", "denied", "share denied", "perks"], rows,
+                   [False, True, True, True, True], total)
+    return _section("Denials by gate", note, svg, table)
+
+
+def _acts_section(acts: pd.DataFrame) -> str:
+    """Each act: how often committed, observed and scored, and the points it moved."""
+    head = ('<section><h2>Acts</h2><p class="note">Acts committed by citizens, how many the '
+            "system observed and scored, and the points they moved (negative: taken).</p>")
+    if acts.empty:
+        return head + '<p class="empty">The scenario defines no acts.</p></section>'
+    text = [c for c in ("act", "area", "valence") if c in acts.columns]
+    n = {c: col(acts, c).to_numpy() for c in ("points_per_act", "committed", "observed",
+                                              "scored", "points", "wrongful_penalties")}
+
+    def numbers(v: dict) -> list[str]:
+        return [_num(v["points_per_act"]), _num(int(v["committed"])), _num(int(v["observed"])),
+                _pct(v["observed"], v["committed"]), _num(int(v["scored"])),
+                _num(int(v["points"])), _num(int(v["wrongful_penalties"]))]
+
+    rows = [[acts[c].iloc[i] for c in text] + numbers({c: a[i] for c, a in n.items()})
+            for i in range(len(acts))]
+    sums = {c: a.sum() for c, a in n.items()} | {"points_per_act": ""}
+    total = ["all", *[""] * (len(text) - 1)][: len(text)] + numbers(sums)
+    header = text + ["points per act", "committed", "observed", "share observed", "scored",
+                     "points", "wrongful penalties"]
+    table = _table(header, rows, [False] * len(text) + [True] * 7, total)
+    return head + table + "</section>"
+
+
+def _stages_section(info: dict) -> str:
+    """Wall time of each stage of the day loop, so the slow one is visible."""
+    head = ('<section><h2>Time per stage</h2><p class="note">Wall time spent in each stage of '
+            "the day loop over the whole run.</p>")
+    stages = {k[8:]: float(v) for k, v in info.items()
+              if k.startswith("seconds_") and isinstance(v, (int, float, np.number))}
+    if not stages:
+        return head + '<p class="empty">No stage timings were recorded.</p></section>'
+    total = sum(stages.values())
+    citizen_days = float(info.get("population") or 0) * float(info.get("days") or 0)
+
+    def per(s: float) -> str:
+        return _num(s / citizen_days * 1e9, 3) if citizen_days else "–"
+
+    rows = [[name, f"{s:.3f}", _pct(s, total), per(s)] for name, s in stages.items()]
+    foot = ["all stages", f"{total:.3f}", "100%" if total else "–", per(total)]
+    table = _table(["stage", "seconds", "share", "ns per citizen-day"], rows,
+                   [False, True, True, True], foot)
+    wall = info.get("wall_seconds")
+    extra = ""
+    if isinstance(wall, (int, float, np.number)):
+        extra = (f'<p class="note">Whole run: {float(wall):.3f} s wall time on '
+                 f"{escape(_num(info.get('threads')))} threads; "
+                 f"{escape(_num(info.get('hot_bytes_per_citizen')))} bytes of hot state per "
+                 "citizen.</p>")
+    return head + table + extra + "</section>"

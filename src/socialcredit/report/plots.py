@@ -104,9 +104,17 @@ def grade_shares(daily: pd.DataFrame, grades: list[str]) -> str | None:
             ax.set_xlim(x[0], x[-1])
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_ylabel("share of scored citizens")
-        ax.legend(polys[::-1], grades, loc="center left", bbox_to_anchor=(1.01, 0.5),
-                  title="grade")
+        # a dominant grade can hide the rest, so the legend gives each grade's last share
+        labels = [f"{g}  {_share(s[-1])}" for g, s in zip(grades, shares, strict=True)]
+        ax.legend(polys[::-1], labels, loc="center left", bbox_to_anchor=(1.01, 0.5),
+                  title="grade, last day")
         return _svg(fig, "grades")
+
+
+def _share(x: float) -> str:
+    """A share as a short percentage that keeps small but non-zero shares visible."""
+    pct = 100 * float(x)
+    return f"{pct:.2g}%" if 0 < pct < 1 else f"{pct:.0f}%"
 
 
 def _nice(step: float) -> int:
@@ -190,15 +198,19 @@ def gate_denials(totals: pd.DataFrame) -> str | None:
         fig, (ax,) = _figure()
         y = np.arange(len(totals))
         h = 0.38
-        ax.barh(y - h / 2, totals["denied"], height=h, color="#b2182b", label="denied")
-        ax.barh(y + h / 2, totals["perks"], height=h, color="#2166ac", label="perk granted")
+        for off, key, color, label in ((-h / 2, "denied", "#b2182b", "denied"),
+                                       (h / 2, "perks", "#2166ac", "perk granted")):
+            bars = ax.barh(y + off, totals[key], height=h, color=color, label=label)
+            ax.bar_label(bars, labels=[f"{v:,}" if v else "" for v in totals[key]],
+                         padding=2, fontsize=7)
         ax.set_yticks(y, totals["gate"].tolist())
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(left=0)
+        ax.margins(x=0.08)
         ax.set_xlabel("times over the run")
-        ax.legend(loc="lower right")
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
         return _svg(fig, "gates")
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..engine.plan import Plan
-from ..engine.random import derive, below, key2, permute, poisson, stream_id
+from ..engine.random import below, derive, key2, permute, poisson, stream_id
 from ..engine.state import AGE, State
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..engine.plan import Plan
-from ..engine.random import derive, below, key2, poisson, stream_id
+from ..engine.random import below, derive, key2, poisson, stream_id
 from ..engine.state import AGE, State
 
 STREAM = stream_id("gates")

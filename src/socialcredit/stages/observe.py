@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..engine.plan import Plan
-from ..engine.random import derive, below, key2, stream_id, uniform
+from ..engine.random import below, derive, key2, stream_id, uniform
 from ..engine.state import AGE, State
 from .behave import Acts
 
