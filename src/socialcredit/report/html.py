@@ -34,6 +34,7 @@ table.meta th{background:none;font-weight:600;color:#555}
 svg{max-width:100%;height:auto}
 """
 
+NO_DAYS = "No days were simulated, so there is nothing to plot."
 SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List size",
             "Denials by gate", "Wrongful penalties", "Acts", "Time per stage")
 
@@ -71,11 +72,12 @@ def render(results) -> str:
                  plots.grade_shares(daily, grades)),
         _section("Scores at start and end",
                  "How scored citizens spread over the points scale on the first and last day.",
-                 plots.score_distribution(results.score_hist)),
+                 plots.score_distribution(results.score_hist),
+                 empty="The run recorded no scores."),
         _section("List size",
                  "Citizens on the blacklist each day, and everyone listed at least once so far.",
                  plots.list_size(daily, lists), _exits_table(results.listings)),
-        _gates_section(totals),
+        _gates_section(totals, len(daily) > 0),
         _section("Wrongful penalties",
                  "Running totals of penalties that hit someone who did not commit the act, "
                  "and of listings that followed from them.",
@@ -129,7 +131,7 @@ def _num(v, digits: int = 3) -> str:
                                              and abs(v) < 1e15):
         return f"{int(v):,}"
     if isinstance(v, (float, np.floating)):
-        return f"{float(v):,.{digits}g}" if abs(v) < 1e4 else f"{float(v):,.0f}"
+        return f"{float(v):,.{digits}g}" if abs(v) < 10 ** digits else f"{float(v):,.0f}"
     return str(v)
 
 
@@ -138,6 +140,8 @@ def _pct(part: float, whole: float) -> str:
     if not whole:
         return "–"
     share = 100 * part / whole
+    if share == 0:
+        return "0%"
     return f"{share:.2g}%" if 0 < share < 1 else f"{share:.1f}%"
 
 
@@ -157,7 +161,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence], numeric: Sequence[bo
 
 
 def _section(heading: str, note: str, svg: str | None, *extra: str,
-             empty: str = "No days were simulated, so there is nothing to plot.") -> str:
+             empty: str = NO_DAYS) -> str:
     """A report section: heading, one line on what it shows, the plot (or why none), extras."""
     figure = svg if svg else f'<p class="empty">{escape(empty)}</p>'
     return "\n".join([f"<section><h2>{escape(heading)}</h2>",
@@ -246,13 +250,14 @@ def _exits_table(listings: pd.DataFrame) -> str:
                   [False, True, True, True], total)
 
 
-def _gates_section(totals: pd.DataFrame) -> str:
+def _gates_section(totals: pd.DataFrame, any_days: bool) -> str:
     """Denials and perks per gate as bars, with the attempts behind them in a table."""
     note = ("Times each gate (a service checked against grade and lists) refused someone or "
             "granted a perk, summed over the run.")
     if totals.empty:
         return _section("Denials by gate", note, None, empty="This scenario has no gates.")
     svg = plots.gate_denials(totals)
+    empty = "Nobody came to a gate during the run." if any_days else NO_DAYS
     rows = [[r.gate, _num(r.attempts), _num(r.denied), _pct(r.denied, r.attempts), _num(r.perks)]
             for r in totals.itertuples()]
     total = ["all", _num(int(totals["attempts"].sum())), _num(int(totals["denied"].sum())),
@@ -260,7 +265,7 @@ def _gates_section(totals: pd.DataFrame) -> str:
              _num(int(totals["perks"].sum()))]
     table = _table(["gate", "attempts", "denied", "share denied", "perks"], rows,
                    [False, True, True, True, True], total)
-    return _section("Denials by gate", note, svg, table)
+    return _section("Denials by gate", note, svg, table, empty=empty)
 
 
 def _acts_section(acts: pd.DataFrame) -> str:

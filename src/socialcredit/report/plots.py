@@ -176,12 +176,13 @@ def list_size(daily: pd.DataFrame, lists: list[str]) -> str | None:
         d = _thin(daily)
         fig, (ax,) = _figure()
         x = _x(d, ax)
-        ax.plot(x, col(d, "listed"), color="#b2182b", label="listed now")
+        step = {"drawstyle": "steps-post"}
+        ax.plot(x, col(d, "listed"), color="#b2182b", label="listed now", **step)
         ax.plot(x, col(d, "listed_cumulative"), color="#4d4d4d", linestyle="--",
-                label="ever listed")
+                label="ever listed", **step)
         for name in lists:
             if f"{name}_listed" in d.columns:
-                ax.plot(x, col(d, f"{name}_listed"), linewidth=0.9, label=f"on {name}")
+                ax.plot(x, col(d, f"{name}_listed"), linewidth=0.9, label=f"on {name}", **step)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("citizens")
