@@ -55,6 +55,13 @@ def test_state_stays_consistent(p):
     recount = np.bincount(st_.score[scored].astype(np.int64) - plan.pmin,
                           minlength=len(st_.hist))
     assert np.array_equal(recount, st_.hist)
+    # the census counts every citizen in their (lists, age, grade) cell
+    age = (st_.flags & AGE).astype(np.int64)
+    slot = np.where(scored, plan.grade_of[st_.score.astype(np.int64) - plan.pmin],
+                    len(plan.grade_names))
+    census = np.zeros_like(st_.census)
+    np.add.at(census, (st_.lists.astype(np.int64), age, slot), 1)
+    assert np.array_equal(census, st_.census)
     # list bits are exactly the listings in force, and none is held past its end
     active = st_.active[: st_.n_active]
     on = np.zeros(n, dtype=bool)

@@ -27,16 +27,14 @@ CORRECTION = -1
 
 
 @njit(parallel=True, cache=True)
-def _count_scored(flags, scored_mask):
+def _count_ages(flags):
     n = len(flags)
     nb = (n + (1 << 20) - 1) >> 20
-    part = np.zeros(nb, dtype=np.int64)
+    part = np.zeros((nb, 4), dtype=np.int64)
     for b in prange(nb):
-        c = 0
         for i in range(b << 20, min(n, (b + 1) << 20)):
-            c += (scored_mask >> (flags[i] & AGE)) & 1
-        part[b] = c
-    return part.sum()
+            part[b, flags[i] & AGE] += 1
+    return part.sum(axis=0)[:3]
 
 
 class Simulation:
@@ -48,8 +46,14 @@ class Simulation:
         self.state: State = allocate(self.plan)
         if populate:
             generate(self.plan, self.state)
-            self.state.hist[self.plan.start_points - self.plan.pmin] = _count_scored(
-                self.state.flags, self.plan.scored_mask)
+            plan, state = self.plan, self.state
+            by_age = _count_ages(state.flags)
+            start_grade = plan.grade_of[plan.start_points - plan.pmin]
+            for age, n in enumerate(by_age):
+                scored = (plan.scored_mask >> age) & 1
+                state.census[0, age, start_grade if scored else -1] = n
+                if scored:
+                    state.hist[plan.start_points - plan.pmin] += n
         self.start_hist = self.state.hist.copy()
         self.daily: list[dict] = []
         self.ledger: list[tuple] = []

@@ -128,12 +128,7 @@ class Plan:
     ab_lo: np.ndarray = field(default=None)
     ab_n: np.ndarray = field(default=None)
     ab_key: np.ndarray = field(default=None)
-    # work blocks for gates
-    gb_gate: np.ndarray = field(default=None)
-    gb_region: np.ndarray = field(default=None)
-    gb_lo: np.ndarray = field(default=None)
-    gb_n: np.ndarray = field(default=None)
-    gb_key: np.ndarray = field(default=None)
+    gate_keys: np.ndarray = field(default=None)  # uint64 per gate
     # regions x classes: rank offsets of each class
     class_lo: np.ndarray = field(default=None)  # int64[regions, CLASSES + 1]
 
@@ -246,7 +241,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
 
 
 def _blocks(plan: Plan) -> None:
-    """Fixed work blocks: (act, region, class, chunk of ranks) and (gate, region, chunk)."""
+    """Fixed work blocks (act, region, class, chunk of ranks) and the gates' stream keys."""
     nr = len(plan.region_names)
     class_lo = np.zeros((nr, CLASSES + 1), dtype=np.int64)
     for r in range(nr):
@@ -273,18 +268,6 @@ def _blocks(plan: Plan) -> None:
     plan.ab_n = np.array([x[4] for x in rows], dtype=np.int64)
     plan.ab_key = np.array([x[5] for x in rows], dtype=np.uint64)
 
-    rows = []
-    for g, name in enumerate(plan.gate_names):
-        if plan.gate_rate_day[g] <= 0:
-            continue
-        gkey = derive(plan.seed_key ^ stream_id("gate:" + name), 0)
-        for r in range(nr):
-            rkey = derive(gkey, r)
-            n = int(plan.region_size[r])
-            for c, start in enumerate(range(0, n, BLOCK)):
-                rows.append((g, r, start, min(BLOCK, n - start), derive(rkey, c)))
-    plan.gb_gate = np.array([x[0] for x in rows], dtype=np.int64)
-    plan.gb_region = np.array([x[1] for x in rows], dtype=np.int64)
-    plan.gb_lo = np.array([x[2] for x in rows], dtype=np.int64)
-    plan.gb_n = np.array([x[3] for x in rows], dtype=np.int64)
-    plan.gb_key = np.array([x[4] for x in rows], dtype=np.uint64)
+    plan.gate_keys = np.array(
+        [derive(plan.seed_key ^ stream_id("gate:" + name), 0) for name in plan.gate_names],
+        dtype=np.uint64)

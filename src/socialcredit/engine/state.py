@@ -1,5 +1,9 @@
 """The state of a run as columns: one preallocated array per field, no object per citizen.
 
+The census counts citizens by (lists they are on, age group, grade; the last grade slot is
+"not scored"): every stage that moves a citizen between cells moves the count, so gates and
+daily figures never pass over the population.
+
 Hot state is 6 bytes per citizen: score (int16), points lost to misattributed acts (int16),
 fixed traits (uint8 flags) and list membership (uint8, one bit per list). Listings live in a
 compact log of their own, sized by how many people are ever listed, not by the population.
@@ -34,6 +38,7 @@ class State:
     flags: np.ndarray  # uint8: age group, household start, tracked, ever listed
     lists: np.ndarray  # uint8: one bit per list the citizen is on now
     hist: np.ndarray  # int64[pmax - pmin + 1]: scored citizens per score
+    census: np.ndarray  # int64[lists masks, ages, grades + 1]: citizens per (lists, age, grade)
     # listing log: every listing ever made
     log_id: np.ndarray  # int64
     log_list: np.ndarray  # int8
@@ -85,6 +90,8 @@ def allocate(plan: Plan) -> State:
         flags=np.zeros(n, dtype=np.uint8),
         lists=np.zeros(n, dtype=np.uint8),
         hist=np.zeros(plan.pmax - plan.pmin + 1, dtype=np.int64),
+        census=np.zeros((1 << len(plan.list_names), 3, len(plan.grade_names) + 1),
+                        dtype=np.int64),
         log_id=np.zeros(cap, dtype=np.int64),
         log_list=np.zeros(cap, dtype=np.int8),
         log_since=np.zeros(cap, dtype=np.int32),

@@ -1,61 +1,53 @@
 """Gates: people try to use services; lists and grades deny them or grant a perk.
 
-Attempts are drawn per work block (gate, region, chunk of ids) as a Poisson count, each at a
-uniformly chosen citizen, so the cost is proportional to attempts. Counts are purchases or
-requests, not people (a person can be turned away several times).
+A gate's answer depends only on which lists a person is on, their age group and their grade,
+and the census keeps how many citizens are in each such cell. So each day, for each gate and
+cell, the number of attempts is one Poisson draw over the cell's people, and all of them get
+the cell's answer: the cost does not grow with the population or with the attempts. Counts
+are purchases or requests, not people (a person can be turned away several times).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..engine.plan import Plan
-from ..engine.random import below, derive, key2, poisson, stream_id
-from ..engine.state import AGE, State
+from ..engine.random import derive, key2, poisson, stream_id
+from ..engine.state import State
 
 STREAM = stream_id("gates")
 
 
-@njit(parallel=True, cache=True)
-def _gates(gb_gate, gb_region, gb_lo, gb_n, gb_key, day_key, rate_day, age_mask, deny_lists,
-           deny_grades, perk_grades, perk_lists, region_start, flags, lists, score, grade_of,
-           pmin, scored_mask, out):
-    for b in prange(len(gb_n)):
-        g = gb_gate[b]
-        k = key2(gb_key[b] ^ day_key, 0)
-        n = poisson(k, 0, gb_n[b] * rate_day[g])
-        k2 = key2(k, 1)
-        base = region_start[gb_region[b]] + gb_lo[b]
-        attempts = 0
-        denied = 0
-        perks = 0
-        for j in range(n):
-            cid = base + below(k2, j, gb_n[b])
-            age = flags[cid] & AGE
-            if not (age_mask[g] >> age) & 1:
-                continue
-            attempts += 1
-            on = np.int64(lists[cid])
-            scored = (scored_mask >> age) & 1
-            grade = grade_of[score[cid] - pmin]
-            if on & deny_lists[g] or (scored and (deny_grades[g] >> grade) & 1):
-                denied += 1
-            elif on & perk_lists[g] or (scored and (perk_grades[g] >> grade) & 1):
-                perks += 1
-        out[b, 0] = attempts
-        out[b, 1] = denied
-        out[b, 2] = perks
+@njit(cache=True)
+def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grades,
+           perk_grades, perk_lists, out):
+    n_masks, n_ages, n_slots = census.shape
+    unscored = n_slots - 1
+    for g in range(len(rate_day)):
+        gk = key2(gate_keys[g], day_key)
+        for m in range(n_masks):
+            for a in range(n_ages):
+                if not (age_mask[g] >> a) & 1:
+                    continue
+                for s in range(n_slots):
+                    people = census[m, a, s]
+                    if people <= 0:
+                        continue
+                    cell = (m * n_ages + a) * n_slots + s
+                    n = poisson(key2(gk, cell), 0, people * rate_day[g])
+                    graded = s < unscored
+                    out[g, 0] += n
+                    if m & deny_lists[g] or (graded and (deny_grades[g] >> s) & 1):
+                        out[g, 1] += n
+                    elif m & perk_lists[g] or (graded and (perk_grades[g] >> s) & 1):
+                        out[g, 2] += n
 
 
 def gates(plan: Plan, state: State, day: int) -> np.ndarray:
     """Today's (attempts, denied, perks) per gate, as an int64[gates, 3] array."""
-    out = np.zeros((len(plan.gb_n), 3), dtype=np.int64)
-    _gates(plan.gb_gate, plan.gb_region, plan.gb_lo, plan.gb_n, plan.gb_key,
-           derive(plan.seed_key ^ STREAM, day), plan.gate_rate_day, plan.gate_age_mask,
-           plan.gate_deny_lists, plan.gate_deny_grades, plan.gate_perk_grades,
-           plan.gate_perk_lists, plan.region_start, state.flags, state.lists, state.score,
-           plan.grade_of, plan.pmin, plan.scored_mask, out)
-    per_gate = np.zeros((len(plan.gate_names), 3), dtype=np.int64)
-    np.add.at(per_gate, plan.gb_gate, out)
-    return per_gate
+    out = np.zeros((len(plan.gate_names), 3), dtype=np.int64)
+    _gates(state.census, derive(plan.seed_key ^ STREAM, day), plan.gate_keys,
+           plan.gate_rate_day, plan.gate_age_mask, plan.gate_deny_lists, plan.gate_deny_grades,
+           plan.gate_perk_grades, plan.gate_perk_lists, out)
+    return out

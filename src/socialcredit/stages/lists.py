@@ -18,6 +18,7 @@ from numba import njit
 from ..engine.plan import Plan
 from ..engine.random import derive, key2, stream_id, uniform
 from ..engine.state import (
+    AGE,
     EVER_LISTED,
     EXIT_APPEAL,
     EXIT_COMPLIED,
@@ -89,7 +90,8 @@ def _enter(ev, target, entry, wrongmask, prior, day, day_key, black_mask, flags,
 
 
 @njit(cache=True)
-def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, grade_of, list_grade_mask,
+def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, grade_of,
+          list_grade_mask,
           list_extend, pmin, pmax, log_id, log_list, log_since, log_until, log_exit,
           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
           appeal_share, appeal_days, out, restored_ids, restored_pts):
@@ -113,7 +115,12 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, grade_of, 
             out[3] += 1  # extensions
             i += 1
             continue
-        lists[t] = lists[t] & ~(1 << li)
+        age = flags[t] & AGE
+        had = np.int64(lists[t])
+        lists[t] = had & ~(1 << li)
+        g = grade_of[score[t] - pmin]
+        census[had, age, g] -= 1
+        census[lists[t], age, g] += 1
         out[1] += 1  # exits
         if log_exit[p] == EXIT_COMPLIED:
             out[4] += 1
@@ -126,6 +133,8 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, grade_of, 
                 score[t] = after
                 hist[before - pmin] -= 1
                 hist[after - pmin] += 1
+                census[lists[t], age, grade_of[before - pmin]] -= 1
+                census[lists[t], age, grade_of[after - pmin]] += 1
                 if flags[t] & TRACKED and n_restored < len(restored_ids):
                     restored_ids[n_restored] = t
                     restored_pts[n_restored, 0] = after - before
@@ -158,7 +167,7 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.
     restored_ids = np.empty(1024, dtype=np.int64)
     restored_pts = np.empty((1024, 2), dtype=np.int64)
     n = _exit(day, day_key, plan.black_mask, state.score, state.wrong, state.lists, state.flags,
-              state.hist, plan.grade_of, plan.list_grade_mask, plan.list_extend, plan.pmin,
+              state.hist, state.census, plan.grade_of, plan.list_grade_mask, plan.list_extend, plan.pmin,
               plan.pmax, state.log_id, state.log_list, state.log_since, state.log_until,
               state.log_exit, state.log_wrongful, state.log_extended, state.active,
               state.counters, plan.list_duration, plan.list_comply_rate,

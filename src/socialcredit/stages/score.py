@@ -113,9 +113,9 @@ def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_point
 
 
 @njit(cache=True)
-def _tally(ev, act, actor, target, channel, flags, old, new, hist, pmin, act_points,
-           act_scored, act_wrongful, tally, day):
-    """Histogram moves, day totals, per-act points and ledger rows of the tracked cohort."""
+def _tally(ev, act, actor, target, channel, flags, old, new, entry, prior, hist, census,
+           grade_of, pmin, act_points, act_scored, act_wrongful, tally, day):
+    """Histogram and census moves, day totals, per-act points, the tracked cohort's ledger."""
     n_tracked = 0
     for i in range(len(ev)):
         t = target[ev[i]]
@@ -135,6 +135,9 @@ def _tally(ev, act, actor, target, channel, flags, old, new, hist, pmin, act_poi
         d = new[i] - old[i]
         hist[old[i] - pmin] -= 1
         hist[new[i] - pmin] += 1
+        age = flags[t] & AGE
+        census[prior[i], age, grade_of[old[i] - pmin]] -= 1
+        census[prior[i] | entry[i], age, grade_of[new[i] - pmin]] += 1
         wrongful = t != actor[e]
         a = act[i]
         act_points[a] += d
@@ -198,6 +201,7 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
            plan.rule_points, plan.rule_list, plan.rule_ceiling, plan.list_grade_mask,
            plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior)
     tally = np.zeros(len(TALLY), dtype=np.int64)
-    ledger = _tally(ev, act, acts.actor, obs.target, obs.channel, state.flags, old, new,
-                    state.hist, plan.pmin, act_points, act_scored, act_wrongful, tally, day)
+    ledger = _tally(ev, act, acts.actor, obs.target, obs.channel, state.flags, old, new, entry,
+                    prior, state.hist, state.census, plan.grade_of, plan.pmin, act_points,
+                    act_scored, act_wrongful, tally, day)
     return Scored(ev, act, old, new, entry, wrongmask, prior, tally, ledger)
