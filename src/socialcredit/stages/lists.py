@@ -167,8 +167,8 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.
     restored_ids = np.empty(1024, dtype=np.int64)
     restored_pts = np.empty((1024, 2), dtype=np.int64)
     n = _exit(day, day_key, plan.black_mask, state.score, state.wrong, state.lists, state.flags,
-              state.hist, state.census, plan.grade_of, plan.list_grade_mask, plan.list_extend, plan.pmin,
-              plan.pmax, state.log_id, state.log_list, state.log_since, state.log_until,
+              state.hist, state.census, plan.grade_of, plan.list_grade_mask, plan.list_extend,
+              plan.pmin, plan.pmax, state.log_id, state.log_list, state.log_since, state.log_until,
               state.log_exit, state.log_wrongful, state.log_extended, state.active,
               state.counters, plan.list_duration, plan.list_comply_rate,
               plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out,
