@@ -1,0 +1,61 @@
+"""An interrupted run continues from its checkpoint and ends exactly as if never stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+import socialcredit
+from socialcredit.record import store
+
+
+class Crash(Exception):
+    pass
+
+
+def test_resume_after_a_crash_gives_the_same_tables(tmp_path):
+    whole = socialcredit.run("rongcheng", population=20_000, days=150, seed=2, report=False)
+
+    def crash_at_day_70(day: int, days: int) -> None:
+        if day == 70:
+            raise Crash
+
+    with pytest.raises(Crash):
+        socialcredit.run("rongcheng", population=20_000, days=150, seed=2, report=False,
+                         out=tmp_path / "r", checkpoint_every=25, progress=crash_at_day_70)
+    assert (tmp_path / "r" / store.CHECKPOINT).is_file()
+    assert not (tmp_path / "r" / store.RESULTS).exists()
+    resumed = socialcredit.resume(tmp_path / "r", report=False)
+    pd.testing.assert_frame_equal(whole.daily, resumed.daily, check_exact=True)
+    pd.testing.assert_frame_equal(whole.ledger, resumed.ledger, check_exact=True)
+    pd.testing.assert_frame_equal(whole.listings, resumed.listings, check_exact=True)
+    assert not (tmp_path / "r" / store.CHECKPOINT).exists()  # a finished run keeps no checkpoint
+    assert socialcredit.open_results(tmp_path / "r").daily.equals(resumed.daily)
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_same_daily_table(tmp_path):
+    out = tmp_path / "killed"
+    args = ["run", "rongcheng", "--population", "150000", "--days", "300", "--seed", "4",
+            "--checkpoint-every", "10", "--quiet", "--no-report"]
+    proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", *args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (out / store.CHECKPOINT).exists() and proc.poll() is None:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if (out / store.RESULTS).exists():
+        pytest.fail("the run finished before it could be killed; make it longer")
+    done = subprocess.run([sys.executable, "-m", "socialcredit.cli", "resume", str(out),
+                           "--quiet", "--no-report"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ref = socialcredit.run("rongcheng", population=150_000, days=300, seed=4, report=False)
+    pd.testing.assert_frame_equal(socialcredit.open_results(out).daily, ref.daily,
+                                  check_dtype=False)
