@@ -59,27 +59,27 @@ def _population(text: str) -> int:
     return n
 
 
-def _nonneg(name: str, hi: int):
+def _whole(name: str, lo: int, hi: int):
+    """An argparse type for a whole number from lo to hi."""
+
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
-            raise UserError(f"{text!r} is not a whole number", name) from None
-        if not 0 <= v <= hi:
-            raise UserError(f"{v} is out of range; valid: 0 to {hi}", name)
+            raise UserError(f"{text!r} is not a whole number; valid: {lo} to {hi}",
+                            name) from None
+        if not lo <= v <= hi:
+            raise UserError(f"{v} is out of range; valid: {lo} to {hi}", name)
         return v
     return parse
+
+
+def _nonneg(name: str, hi: int):
+    return _whole(name, 0, hi)
 
 
 def _positive(name: str, hi: int):
-    inner = _nonneg(name, hi)
-
-    def parse(text: str) -> int:
-        v = inner(text)
-        if v == 0:
-            raise UserError(f"must be at least 1; valid: 1 to {hi}", name)
-        return v
-    return parse
+    return _whole(name, 1, hi)
 
 
 def build_parser() -> Parser:
@@ -125,6 +125,7 @@ def build_parser() -> Parser:
 
 
 def _progress(quiet: bool):
+    """A progress bar that appears with the first simulated day, so refusals stay one line."""
     if quiet:
         return None, None
     bar = Progress(TextColumn("[bold]day"), MofNCompleteColumn(), BarColumn(),
@@ -133,6 +134,8 @@ def _progress(quiet: bool):
     task = bar.add_task("run", total=None)
 
     def update(day: int, days: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
         bar.update(task, completed=day, total=days)
 
     return bar, update
@@ -147,18 +150,14 @@ def cmd_run(a) -> int:
     folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
     bar, update = _progress(a.quiet)
     try:
-        if bar:
-            bar.start()
         res = run(a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
                   threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
                   report=not a.no_report)
     except KeyboardInterrupt:
-        if bar:
-            bar.stop()
         err.print(f"interrupted; continue with: socialcredit resume {folder}")
         return 130
     finally:
-        if bar:
+        if bar and bar.live.is_started:
             bar.stop()
     if not a.quiet:
         print_summary(res, out)
@@ -173,14 +172,12 @@ def cmd_resume(a) -> int:
 
     bar, update = _progress(a.quiet)
     try:
-        if bar:
-            bar.start()
         res = resume(a.folder, threads=a.threads, progress=update, report=not a.no_report)
     except KeyboardInterrupt:
         err.print(f"interrupted; continue with: socialcredit resume {a.folder}")
         return 130
     finally:
-        if bar:
+        if bar and bar.live.is_started:
             bar.stop()
     if not a.quiet:
         print_summary(res, out)

@@ -282,24 +282,26 @@ def check_references(s: Scenario) -> None:
     grades = [g.name for g in s.grades]
     lists = {x.name for x in s.lists}
 
-    def need(names: list[str], known, loc: str, what: str) -> None:
-        for j, n in enumerate(names):
+    def need(names: list[str] | str, known, loc: str, what: str) -> None:
+        """Every name (or the one name) must be in `known`."""
+        for j, n in enumerate([names] if isinstance(names, str) else names):
             if n not in known:
                 valid = ", ".join(sorted(known)) or "none defined"
-                raise ReferenceError_(f"{loc}[{j}]", f"unknown {what} {n!r}; valid: {valid}")
+                where = loc if isinstance(names, str) else f"{loc}[{j}]"
+                raise ReferenceError_(where, f"unknown {what} {n!r}; valid: {valid}")
 
     for i, c in enumerate(s.channels):
         need(c.acts, acts, f"channels[{i}].acts", "act")
     seen_rules: set[str] = set()
     for i, r in enumerate(s.rules):
-        need([r.act], acts, f"rules[{i}].act", "act")
+        need(r.act, acts, f"rules[{i}].act", "act")
         if r.act in seen_rules:
             raise ReferenceError_(f"rules[{i}].act", f"act {r.act!r} already has a rule")
         seen_rules.add(r.act)
         if r.list is not None:
-            need([r.list], lists, f"rules[{i}].list", "list")
+            need(r.list, lists, f"rules[{i}].list", "list")
         if r.max_grade is not None:
-            need([r.max_grade], grades, f"rules[{i}].max_grade", "grade")
+            need(r.max_grade, grades, f"rules[{i}].max_grade", "grade")
     for i, x in enumerate(s.lists):
         need(x.grades, grades, f"lists[{i}].grades", "grade")
     for i, g in enumerate(s.gates):
