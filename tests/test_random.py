@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.engine.random import derive, half_bits_for, permute, poisson, uniform, unpermute
+from socialcredit.engine.random import derive, bits_for, permute, poisson, uniform, unpermute
 
 
 def test_uniform_is_a_pure_function_of_key_and_counter():
@@ -33,7 +33,7 @@ def test_poisson_has_the_right_mean_and_variance_small_and_large():
 @given(st.integers(1, 5000), st.integers(0, 2**63 - 1))
 def test_permute_is_a_bijection_and_unpermute_inverts_it(n, seed):
     key = derive(np.uint64(seed), 1)
-    hb = half_bits_for(n)
+    hb = bits_for(n)
     image = np.array([permute(x, n, hb, key) for x in range(n)])
     assert sorted(image.tolist()) == list(range(n))
     back = np.array([unpermute(y, n, hb, key) for y in image])

@@ -84,3 +84,21 @@ def test_trait_classes_keep_the_mean_rate_and_order_people():
         assert (np.diff(m) >= -1e-12).all()
         g = class_multipliers(spread, good=True)
         assert np.allclose(g, m[::-1])
+
+
+def test_trait_classes_are_even_and_unrelated_to_neighbours():
+    """Households are runs of ids, so a neighbour's class must tell nothing about yours."""
+    from socialcredit.engine.random import unpermute
+
+    sim = _sim(population=60_000, seed=3)
+    plan = sim.plan
+    n = int(plan.region_size[0])
+    ranks = np.array([unpermute(x, n, int(plan.region_bits[0]), plan.region_key[0])
+                      for x in range(n)])
+    assert sorted(ranks.tolist()) == list(range(n))
+    cls = np.searchsorted(plan.class_lo[0], ranks, side="right") - 1
+    sizes = np.bincount(cls, minlength=CLASSES)
+    assert sizes.max() - sizes.min() <= 1
+    for lag in (1, 2, 3, 64, 1024):
+        r = np.corrcoef(cls[:-lag], cls[lag:])[0, 1]
+        assert abs(r) < 0.03, (lag, r)

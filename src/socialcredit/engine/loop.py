@@ -6,11 +6,12 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from ..scenario.schema import Scenario
-from ..society import generate
+from ..society.population import generate
 from ..stages.behave import behave
 from ..stages.gates import gates
 from ..stages.lists import LIST_TALLY, update_lists
@@ -21,6 +22,7 @@ from ..stages.score import TALLY, score
 from .plan import Plan, build
 from .state import AGE, State, allocate
 
+PARALLEL_CHUNK = 4
 STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "record")
 CORRECTION = -1
 """Act id of a ledger row that restores points after an upheld appeal."""
@@ -73,7 +75,15 @@ class Simulation:
         return self.scenario.scenario.start + dt.timedelta(days=day)
 
     def step(self) -> dict:
-        """Run one day through every stage and record it."""
+        """Run one day through every stage and record it.
+
+        Parallel loops hand out work blocks a few at a time (blocks differ a lot in size, as
+        acts differ in rate), so both threads stay busy; results do not depend on it.
+        """
+        with numba.parallel_chunksize(PARALLEL_CHUNK):
+            return self._step()
+
+    def _step(self) -> dict:
         plan, state, day = self.plan, self.state, self.state.day
         clock = time.perf_counter
         t0 = clock()

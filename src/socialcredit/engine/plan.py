@@ -13,7 +13,8 @@ from statistics import NormalDist
 import numpy as np
 
 from ..scenario.schema import AGE_GROUPS, Scenario
-from .random import derive, half_bits_for, stream_id
+from ..society.traits import age_probabilities
+from .random import derive, bits_for, stream_id
 
 CLASSES = 16
 """Misconduct-trait classes: each region's citizens are split into this many equal groups."""
@@ -79,8 +80,10 @@ class Plan:
     region_start: np.ndarray  # int64
     region_size: np.ndarray  # int64
     region_type: np.ndarray  # int8: 0 urban, 1 rural
-    region_half: np.ndarray  # int64: Feistel half width
+    region_bits: np.ndarray  # int64: bit width of the region's permutation
     region_key: np.ndarray  # uint64: Feistel key
+    society_key: np.ndarray  # uint64: key of the region's trait stream
+    age_probs: np.ndarray  # float64[4]: see society.traits.age_probabilities
     # acts
     act_names: list[str]
     act_rate_day: np.ndarray  # float64
@@ -199,8 +202,12 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         region_start=starts, region_size=sizes.astype(np.int64),
         region_type=np.array([0 if r.type == "urban" else 1 for r in s.society.regions],
                              dtype=np.int8),
-        region_half=np.array([half_bits_for(int(n)) for n in sizes], dtype=np.int64),
+        region_bits=np.array([bits_for(int(n)) for n in sizes], dtype=np.int64),
         region_key=region_key,
+        society_key=np.array([derive(seed_key ^ stream_id("society"), r)
+                              for r in range(len(sizes))], dtype=np.uint64),
+        age_probs=age_probabilities(s.society.ages.child, s.society.ages.adult,
+                                    s.society.ages.elder, s.society.household_size),
         act_names=[a.name for a in s.acts],
         act_rate_day=np.array([a.rate / 365.0 for a in s.acts]),
         act_mult=np.array([class_multipliers(a.spread, a.valence == "good") for a in s.acts]),

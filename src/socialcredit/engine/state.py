@@ -4,9 +4,11 @@ The census counts citizens by (lists they are on, age group, grade; the last gra
 "not scored"): every stage that moves a citizen between cells moves the count, so gates and
 daily figures never pass over the population.
 
-Hot state is 6 bytes per citizen: score (int16), points lost to misattributed acts (int16),
-fixed traits (uint8 flags) and list membership (uint8, one bit per list). Listings live in a
-compact log of their own, sized by how many people are ever listed, not by the population.
+Hot state is one packed 6-byte record per citizen: score (int16), points lost to
+misattributed acts (int16), fixed traits (uint8 flags) and list membership (uint8, one bit per
+list), so a stage that visits a citizen touches one cache line. `State.score` and the others
+are column views of it. Listings live in a compact log of their own, sized by how many people
+are ever listed, not by the population.
 """
 
 from __future__ import annotations
@@ -26,17 +28,15 @@ EXIT_NONE, EXIT_EXPIRED, EXIT_COMPLIED, EXIT_APPEAL = 0, 1, 2, 3
 EXIT_NAMES = {EXIT_NONE: "", EXIT_EXPIRED: "expired", EXIT_COMPLIED: "complied",
               EXIT_APPEAL: "appeal"}
 
-HOT_COLUMNS = ("score", "wrong", "flags", "lists")
+PERSON = np.dtype([("score", "<i2"), ("wrong", "<i2"), ("flags", "u1"), ("lists", "u1")],
+                  align=False)
 
 
 @dataclass
 class State:
     """Columns of the citizens and of the listing log, plus running counters."""
 
-    score: np.ndarray  # int16: points now
-    wrong: np.ndarray  # int16: points lost to acts the citizen did not commit
-    flags: np.ndarray  # uint8: age group, household start, tracked, ever listed
-    lists: np.ndarray  # uint8: one bit per list the citizen is on now
+    people: np.ndarray  # PERSON[population]
     hist: np.ndarray  # int64[pmax - pmin + 1]: scored citizens per score
     census: np.ndarray  # int64[lists masks, ages, grades + 1]: citizens per (lists, age, grade)
     # listing log: every listing ever made
@@ -53,6 +53,26 @@ class State:
     day: int = 0
 
     @property
+    def score(self) -> np.ndarray:
+        """int16 view: points now."""
+        return self.people["score"]
+
+    @property
+    def wrong(self) -> np.ndarray:
+        """int16 view: points lost to acts the citizen did not commit."""
+        return self.people["wrong"]
+
+    @property
+    def flags(self) -> np.ndarray:
+        """uint8 view: age group, household start, tracked, ever listed."""
+        return self.people["flags"]
+
+    @property
+    def lists(self) -> np.ndarray:
+        """uint8 view: one bit per list the citizen is on now."""
+        return self.people["lists"]
+
+    @property
     def n_log(self) -> int:
         return int(self.counters[0])
 
@@ -61,7 +81,7 @@ class State:
         return int(self.counters[1])
 
     def hot_bytes_per_citizen(self) -> int:
-        return sum(getattr(self, c).itemsize for c in HOT_COLUMNS)
+        return self.people.itemsize
 
     def ensure_log(self, extra: int) -> None:
         """Grow the listing log so `extra` more listings fit (doubling, off the hot path)."""
@@ -85,10 +105,7 @@ def allocate(plan: Plan) -> State:
     n = plan.population
     cap = max(1024, n // 50)
     return State(
-        score=np.zeros(n, dtype=np.int16),
-        wrong=np.zeros(n, dtype=np.int16),
-        flags=np.zeros(n, dtype=np.uint8),
-        lists=np.zeros(n, dtype=np.uint8),
+        people=np.zeros(n, dtype=PERSON),
         hist=np.zeros(plan.pmax - plan.pmin + 1, dtype=np.int64),
         census=np.zeros((1 << len(plan.list_names), 3, len(plan.grade_names) + 1),
                         dtype=np.int64),

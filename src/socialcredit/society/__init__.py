@@ -1,5 +1,5 @@
-"""Synthetic society: citizens generated from aggregate figures only."""
+"""Synthetic society: citizens generated from aggregate figures only.
 
-from .population import generate
-
-__all__ = ["generate"]
+`traits` gives a citizen's fixed traits as a pure function of seed and id; `population`
+writes them into the state columns.
+"""

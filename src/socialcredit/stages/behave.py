@@ -3,7 +3,8 @@
 Pay per event: for each work block (act, region, trait class, chunk of ranks) the day's number
 of acts is one Poisson draw, and each act picks its actor uniformly among the block's ranks.
 A region's ranks map to citizen ids through a keyed permutation, so trait classes need no
-stored column. Acts by age groups the act does not apply to are voided (actor -1).
+stored column. Acts by age groups the act does not apply to are voided (actor -1); the age
+group is recomputed from the citizen's trait stream, so this stage reads no citizen memory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from numba import njit, prange
 
 from ..engine.plan import Plan
 from ..engine.random import below, derive, key2, permute, poisson, stream_id
-from ..engine.state import AGE, State
+from ..engine.state import State
+from ..society.traits import trait
 
 
 @njit(parallel=True, cache=True)
@@ -26,7 +28,7 @@ def _count(ab_act, ab_region, ab_class, ab_n, ab_key, day_key, rate_day, mult, d
 
 @njit(parallel=True, cache=True)
 def _fill(ab_act, ab_region, ab_lo, ab_n, ab_key, day_key, count, offset, age_mask,
-          region_start, region_size, region_half, region_key, flags, actor):
+          region_start, region_size, region_bits, region_key, society_key, age_probs, actor):
     for b in prange(len(ab_n)):
         k = key2(ab_key[b] ^ day_key, 1)
         r = ab_region[b]
@@ -34,9 +36,10 @@ def _fill(ab_act, ab_region, ab_lo, ab_n, ab_key, day_key, count, offset, age_ma
         o = offset[b]
         for j in range(count[b]):
             rank = ab_lo[b] + below(k, j, ab_n[b])
-            cid = region_start[r] + permute(rank, region_size[r], region_half[r], region_key[r])
-            if (age_mask[a] >> (flags[cid] & AGE)) & 1:
-                actor[o + j] = cid
+            local = permute(rank, region_size[r], region_bits[r], region_key[r])
+            age, _ = trait(society_key[r], local, age_probs)
+            if (age_mask[a] >> age) & 1:
+                actor[o + j] = region_start[r] + local
             else:
                 actor[o + j] = -1
 
@@ -63,6 +66,6 @@ def behave(plan: Plan, state: State, day: int, deter: np.ndarray) -> Acts:
     np.cumsum(count, out=offset[1:])
     actor = np.empty(int(offset[-1]), dtype=np.int64)
     _fill(plan.ab_act, plan.ab_region, plan.ab_lo, plan.ab_n, plan.ab_key, day_key, count,
-          offset, plan.act_age_mask, plan.region_start, plan.region_size, plan.region_half,
-          plan.region_key, state.flags, actor)
+          offset, plan.act_age_mask, plan.region_start, plan.region_size, plan.region_bits,
+          plan.region_key, plan.society_key, plan.age_probs, actor)
     return Acts(count, offset, actor)

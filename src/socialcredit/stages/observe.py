@@ -14,7 +14,8 @@ from numba import njit, prange
 
 from ..engine.plan import Plan
 from ..engine.random import below, derive, key2, stream_id, uniform
-from ..engine.state import AGE, State
+from ..engine.state import State
+from ..society.traits import trait
 from .behave import Acts
 
 STREAM = stream_id("observe")
@@ -22,8 +23,8 @@ STREAM = stream_id("observe")
 
 @njit(parallel=True, cache=True)
 def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_channels,
-             channel_cov, channel_mis, region_start, region_size, region_type, flags,
-             scored_mask, channel, target, committed, observed):
+             channel_cov, channel_mis, region_start, region_size, region_type, society_key,
+             age_probs, scored_mask, channel, target, committed, observed):
     for b in prange(len(count)):
         a = ab_act[b]
         r = ab_region[b]
@@ -53,8 +54,10 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
                         # citizen turns up within a few draws.
                         sk = key2(ek, 1000 + c)
                         for t in range(16):
-                            other = region_start[r] + below(sk, t, region_size[r])
-                            if other != cid and (scored_mask >> (flags[other] & AGE)) & 1:
+                            local = below(sk, t, region_size[r])
+                            other = region_start[r] + local
+                            age, _ = trait(society_key[r], local, age_probs)
+                            if other != cid and (scored_mask >> age) & 1:
                                 target[e] = other
                                 break
                     break
@@ -82,5 +85,6 @@ def observe(plan: Plan, state: State, day: int, acts: Acts) -> Observed:
     _observe(plan.ab_act, plan.ab_region, plan.ab_key, derive(plan.seed_key ^ STREAM, day),
              acts.count, acts.offset, acts.actor, plan.act_channels, plan.channel_cov,
              plan.channel_mis, plan.region_start, plan.region_size, plan.region_type,
-             state.flags, plan.scored_mask, channel, target, committed, observed)
+             plan.society_key, plan.age_probs, plan.scored_mask, channel, target, committed,
+             observed)
     return Observed(channel, target, committed, observed)

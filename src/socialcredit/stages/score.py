@@ -19,54 +19,74 @@ from .observe import Observed
 SHARD_BITS = 16
 
 
-@njit(cache=True)
-def _select(ab_act, count, offset, actor, channel, target, rule_has, flags, scored_mask):
-    """Recorded acts that a rule scores and whose target is scored, in block order."""
-    n = 0
-    for b in range(len(count)):
-        if not rule_has[ab_act[b]]:
-            continue
-        for e in range(offset[b], offset[b] + count[b]):
-            t = target[e]
-            if channel[e] >= 0 and (scored_mask >> (flags[t] & AGE)) & 1:
-                n += 1
-    ev = np.empty(n, dtype=np.int64)
-    act = np.empty(n, dtype=np.int64)
-    i = 0
-    for b in range(len(count)):
+@njit(parallel=True, cache=True)
+def _select(ab_act, count, offset, channel, rule_has):
+    """Recorded acts that a rule scores, in block order (two parallel passes)."""
+    nb = len(count)
+    per = np.zeros(nb + 1, dtype=np.int64)
+    for b in prange(nb):
+        c = 0
+        if rule_has[ab_act[b]]:
+            for e in range(offset[b], offset[b] + count[b]):
+                if channel[e] >= 0:
+                    c += 1
+        per[b + 1] = c
+    for b in range(nb):
+        per[b + 1] += per[b]
+    ev = np.empty(per[nb], dtype=np.int64)
+    act = np.empty(per[nb], dtype=np.int64)
+    for b in prange(nb):
         a = ab_act[b]
         if not rule_has[a]:
             continue
+        i = per[b]
         for e in range(offset[b], offset[b] + count[b]):
-            t = target[e]
-            if channel[e] >= 0 and (scored_mask >> (flags[t] & AGE)) & 1:
+            if channel[e] >= 0:
                 ev[i] = e
                 act[i] = a
                 i += 1
     return ev, act
 
 
-@njit(cache=True)
-def _shard_order(ev, target, n_shards):
-    """A stable counting sort of events by the shard of their target."""
-    start = np.zeros(n_shards + 1, dtype=np.int64)
-    for i in range(len(ev)):
-        start[(target[ev[i]] >> SHARD_BITS) + 1] += 1
-    for s in range(n_shards):
-        start[s + 1] += start[s]
-    fill = start[:-1].copy()
-    order = np.empty(len(ev), dtype=np.int64)
-    for i in range(len(ev)):
-        s = target[ev[i]] >> SHARD_BITS
-        order[fill[s]] = i
-        fill[s] += 1
-    return order, start
+CHUNKS = 16
 
 
 @njit(parallel=True, cache=True)
-def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_points, rule_list,
+def _shard_order(ev, target, n_shards):
+    """A stable counting sort of events by the shard of their target, in parallel chunks."""
+    n = len(ev)
+    size = (n + CHUNKS - 1) // CHUNKS
+    counts = np.zeros((CHUNKS, n_shards), dtype=np.int64)
+    for c in prange(CHUNKS):
+        for i in range(c * size, min(n, (c + 1) * size)):
+            counts[c, target[ev[i]] >> SHARD_BITS] += 1
+    start = np.empty(n_shards + 1, dtype=np.int64)
+    total = 0
+    for s in range(n_shards):
+        start[s] = total
+        for c in range(CHUNKS):
+            k = counts[c, s]
+            counts[c, s] = total
+            total += k
+    start[n_shards] = total
+    order = np.empty(n, dtype=np.int64)
+    for c in prange(CHUNKS):
+        for i in range(c * size, min(n, (c + 1) * size)):
+            s = target[ev[i]] >> SHARD_BITS
+            order[counts[c, s]] = i
+            counts[c, s] += 1
+    return order, start
+
+
+APPLIED = 1 << 3
+"""Bit of `info`: the rule was applied (the target is scored); the low bits hold the age
+group and bit 2 the tracked flag."""
+
+
+@njit(parallel=True, cache=True)
+def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_points, rule_list,
            rule_ceiling, list_grade_mask, grade_of, pmin, pmax, old, new, entry, wrongmask,
-           prior):
+           prior, info):
     n_lists = len(list_grade_mask)
     for s in prange(len(start) - 1):
         for o in range(start[s], start[s + 1]):
@@ -74,7 +94,13 @@ def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_point
             e = ev[i]
             a = act[i]
             t = target[e]
-            before = np.int64(score[t])
+            me = people[t]
+            age = me.flags & AGE
+            if not (scored_mask >> age) & 1:
+                info[i] = 0
+                entry[i] = 0
+                continue
+            before = np.int64(me.score)
             pts = np.int64(rule_points[a])
             after = before + pts
             ceiling = np.int64(rule_ceiling[a])
@@ -83,11 +109,13 @@ def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_point
             else:
                 after = min(after, ceiling)
             after = min(max(after, pmin), pmax)
-            score[t] = after
+            me.score = after
             wrongful = t != actor[e]
+            lost = np.int64(me.wrong)
             if wrongful and after < before:
-                wrong[t] = min(32767, np.int64(wrong[t]) + before - after)
-            had = np.int64(lists[t])
+                lost = min(32767, lost + before - after)
+                me.wrong = lost
+            had = np.int64(me.lists)
             enter = np.int64(0)
             wm = np.int64(0)
             lr = rule_list[a]
@@ -96,7 +124,7 @@ def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_point
                 if wrongful:
                     wm |= 1 << lr
             g = grade_of[after - pmin]
-            fair = grade_of[min(after + np.int64(wrong[t]), pmax) - pmin]
+            fair = grade_of[min(after + lost, pmax) - pmin]
             for li in range(n_lists):
                 if (had >> li) & 1 or (enter >> li) & 1:
                     continue
@@ -104,22 +132,22 @@ def _apply(ev, act, order, start, actor, target, score, wrong, lists, rule_point
                     enter |= 1 << li
                     if not (list_grade_mask[li] >> fair) & 1:
                         wm |= 1 << li
-            lists[t] = had | enter
+            me.lists = had | enter
             old[i] = before
             new[i] = after
             entry[i] = enter
             wrongmask[i] = wm
             prior[i] = had
+            info[i] = APPLIED | (me.flags & (AGE | TRACKED))
 
 
 @njit(cache=True)
-def _tally(ev, act, actor, target, channel, flags, old, new, entry, prior, hist, census,
+def _tally(ev, act, actor, target, channel, info, old, new, entry, prior, hist, census,
            grade_of, pmin, act_points, act_scored, act_wrongful, tally, day):
     """Histogram and census moves, day totals, per-act points, the tracked cohort's ledger."""
     n_tracked = 0
     for i in range(len(ev)):
-        t = target[ev[i]]
-        if flags[t] & TRACKED:
+        if info[i] & APPLIED and info[i] & TRACKED:
             n_tracked += 1
     led_day = np.empty(n_tracked, dtype=np.int32)
     led_cit = np.empty(n_tracked, dtype=np.int64)
@@ -130,12 +158,14 @@ def _tally(ev, act, actor, target, channel, flags, old, new, entry, prior, hist,
     led_wrong = np.empty(n_tracked, dtype=np.bool_)
     j = 0
     for i in range(len(ev)):
+        if not info[i] & APPLIED:
+            continue
         e = ev[i]
         t = target[e]
         d = new[i] - old[i]
         hist[old[i] - pmin] -= 1
         hist[new[i] - pmin] += 1
-        age = flags[t] & AGE
+        age = info[i] & AGE
         census[prior[i], age, grade_of[old[i] - pmin]] -= 1
         census[prior[i] | entry[i], age, grade_of[new[i] - pmin]] += 1
         wrongful = t != actor[e]
@@ -153,7 +183,7 @@ def _tally(ev, act, actor, target, channel, flags, old, new, entry, prior, hist,
             tally[4] += 1  # rewards
         if wrongful:
             tally[5] += 1  # misattributed records, any sign
-        if flags[t] & TRACKED:
+        if info[i] & TRACKED:
             led_day[j] = day
             led_cit[j] = t
             led_act[j] = a
@@ -172,8 +202,9 @@ TALLY = ("penalties", "wrongful_penalties", "points_taken", "wrongful_points", "
 class Scored:
     """Applied score changes of the day, in a fixed order."""
 
-    def __init__(self, ev, act, old, new, entry, wrongmask, prior, tally, ledger):
+    def __init__(self, ev, act, old, new, entry, wrongmask, prior, info, tally, ledger):
         self.ev = ev
+        self.info = info
         self.act = act
         self.old = old
         self.new = new
@@ -187,8 +218,7 @@ class Scored:
 def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
           act_points: np.ndarray, act_scored: np.ndarray, act_wrongful: np.ndarray) -> Scored:
     """Apply every rule to today's recorded acts; note list entries for the lists stage."""
-    ev, act = _select(plan.ab_act, acts.count, acts.offset, acts.actor, obs.channel,
-                      obs.target, plan.rule_has, state.flags, plan.scored_mask)
+    ev, act = _select(plan.ab_act, acts.count, acts.offset, obs.channel, plan.rule_has)
     n_shards = (plan.population >> SHARD_BITS) + 1
     order, start = _shard_order(ev, obs.target, n_shards)
     n = len(ev)
@@ -197,11 +227,12 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     entry = np.empty(n, dtype=np.int64)
     wrongmask = np.empty(n, dtype=np.int64)
     prior = np.empty(n, dtype=np.int64)
-    _apply(ev, act, order, start, acts.actor, obs.target, state.score, state.wrong, state.lists,
+    info = np.empty(n, dtype=np.uint8)
+    _apply(ev, act, order, start, acts.actor, obs.target, state.people, plan.scored_mask,
            plan.rule_points, plan.rule_list, plan.rule_ceiling, plan.list_grade_mask,
-           plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior)
+           plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior, info)
     tally = np.zeros(len(TALLY), dtype=np.int64)
-    ledger = _tally(ev, act, acts.actor, obs.target, obs.channel, state.flags, old, new, entry,
-                    prior, state.hist, state.census, plan.grade_of, plan.pmin, act_points,
+    ledger = _tally(ev, act, acts.actor, obs.target, obs.channel, info, old, new, entry, prior,
+                    state.hist, state.census, plan.grade_of, plan.pmin, act_points,
                     act_scored, act_wrongful, tally, day)
-    return Scored(ev, act, old, new, entry, wrongmask, prior, tally, ledger)
+    return Scored(ev, act, old, new, entry, wrongmask, prior, info, tally, ledger)
