@@ -258,6 +258,8 @@ class RongchengModel(mesa.Model):
             "scored": "n_scored",
             "listed": "n_listed",
             "listed_cumulative": "n_ever_listed",
+            "acts_committed": lambda m: sum(map(sum, m.committed)),
+            "acts_observed": lambda m: sum(map(sum, m.observed)),
         }
         for g, name in enumerate(self.grade_names):
             reporters[f"grade_{name}"] = (
@@ -408,8 +410,6 @@ class RongchengModel(mesa.Model):
                 if n:
                     self.risk[a][r] += alpha * (observed[r] / n - self.risk[a][r])
                     self.deter[a][r] = 1.0 - strength * self.risk[a][r] * self.severity[a]
-                committed[r] = 0
-                observed[r] = 0
 
     def step(self) -> None:
         """One day: citizens act and try services, lists are reviewed, people adapt."""
@@ -417,6 +417,8 @@ class RongchengModel(mesa.Model):
         self.listed.do("review_listings")
         self.respond()
         self.datacollector.collect(self)
+        for counts in (*self.committed, *self.observed):
+            counts[:] = [0] * len(counts)
         self.day += 1
 
 
@@ -429,6 +431,7 @@ def run_mesa(population: int, days: int, seed: int, scenario: Scenario | None = 
         model.step()
     t2 = time.perf_counter()
     n = model.n_scored
+    daily = model.datacollector.get_model_vars_dataframe()
     out: dict = {
         "population": population, "days": days, "seed": seed,
         "mean_score": model.score_sum / n,
@@ -436,11 +439,13 @@ def run_mesa(population: int, days: int, seed: int, scenario: Scenario | None = 
         "listed": model.n_listed,
         "listed_cumulative": model.n_ever_listed,
         "listed_share": model.n_listed / n,
+        "acts_committed": int(daily["acts_committed"].sum()),
+        "acts_observed": int(daily["acts_observed"].sum()),
         "ever_listed_share": model.n_ever_listed / n,
         "construct_s": t1 - t0,
         "step_s": t2 - t1,
         "gates": model.gate_counts,
-        "daily": model.datacollector.get_model_vars_dataframe(),
+        "daily": daily,
     }
     for g, name in enumerate(model.grade_names):
         out[f"grade_{name}"] = model.grade_counts[g] / n
