@@ -19,6 +19,7 @@ import bisect
 import math
 import time
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import mesa
 from mesa.agent import AgentSet
@@ -327,7 +328,11 @@ class RongchengModel(mesa.Model):
 
     def _populate(self, s: Scenario, population: int) -> None:
         """Regions as consecutive id ranges; households as runs of ids whose first member is
-        an adult or elder; a misconduct trait per person."""
+        an adult or elder; a misconduct trait per person.
+
+        The traits of a region are the N(0, 1) quantiles of its size, shuffled: a stratified
+        sample, so every seed's population has mean rate multipliers of one, as the engine's
+        equal trait classes do, while keeping the continuous tail the classes cut off."""
         soc = s.society
         head_adult, p_child, p_adult = age_probabilities(
             soc.ages.child, soc.ages.adult, soc.ages.elder, soc.household_size)
@@ -335,7 +340,11 @@ class RongchengModel(mesa.Model):
         rng = self.random
         regions, households, ages, traits = [], [], [], []
         household = -1
+        normal = NormalDist()
         for r, size in enumerate(region_sizes(population, [x.share for x in soc.regions])):
+            quantiles = [normal.inv_cdf((k + 0.5) / size) for k in range(size)]
+            rng.shuffle(quantiles)
+            traits.extend(quantiles)
             for j in range(size):
                 if j == 0 or rng.random() < p_head:
                     household += 1
@@ -347,7 +356,6 @@ class RongchengModel(mesa.Model):
                 regions.append(r)
                 households.append(household)
                 ages.append(age)
-                traits.append(rng.gauss(0.0, 1.0))
         citizens = Citizen.create_agents(self, population, region=regions,
                                          household=households, age=ages, trait=traits)
         scored = citizens.select(lambda c: c.scored)

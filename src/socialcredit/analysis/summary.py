@@ -29,9 +29,9 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     where = f" -> {results.path}" if results.path else ""
     console.print(f"[bold]{info['title']}[/bold]{where}")
     stands = f" (each stands for {scale:g} people)" if scale != 1 else ""
-    console.print(f"{info['population']:,} citizens{stands}, "
-                  f"{info['days']} days from {info['start_date']}, seed {info['seed']}, "
-                  f"{info['wall_seconds']:.2f} s")
+    start = str(info["start_date"])[:10]
+    console.print(f"{info['population']:,} citizens{stands}, {info['days']} days from {start}, "
+                  f"seed {info['seed']}, {info['wall_seconds']:.2f} s")
     if daily.empty:
         console.print("no days were run")
         return

@@ -145,7 +145,7 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         sc, text = load(scenario)
         where = str(scenario)
     if population is None:
-        population = sc.society.population
+        population = sc.society.simulate or sc.society.population
     if days is None:
         days = sc.scenario.days
     _check_int(population, "--population", 1, 2_000_000_000)

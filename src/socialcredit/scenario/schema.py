@@ -84,16 +84,45 @@ class Region(Sourced):
     type: Literal["urban", "rural"]
 
 
+REGION_TABLES = ("provinces_2020",)
+"""Aggregate region tables shipped with the package (data/<name>.csv: name, population)."""
+
+
+class RegionsFrom(Sourced):
+    """Regions built from a shipped table of region sizes, each split into towns and villages."""
+
+    table: Literal["provinces_2020"] = Field(description="A shipped table of region sizes.")
+    urban_share: float = Field(ge=0, le=1, description="Share of each region living in towns.")
+
+
 class Society(Sourced):
     population: int = Field(gt=0, le=2_000_000_000,
-                            description="Real people the scenario stands for; the default "
-                            "number of simulated citizens.")
+                            description="Real people the scenario stands for.")
+    simulate: int | None = Field(default=None, gt=0, le=2_000_000_000,
+                                 description="Simulated citizens in a default run (default: "
+                                 "population, one citizen per person).")
     household_size: float = Field(ge=1, le=10, description="Mean household size.")
     ages: AgeShares
-    regions: list[Region] = Field(min_length=1)
+    regions: list[Region] = Field(default_factory=list)
+    regions_from: RegionsFrom | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_regions(cls, data):
+        if isinstance(data, dict) and data.get("regions_from") and not data.get("regions"):
+            spec = data["regions_from"]
+            if isinstance(spec, dict) and spec.get("table") in REGION_TABLES:
+                try:
+                    urban = float(spec.get("urban_share", 0))
+                except (TypeError, ValueError):
+                    return data  # the field validator reports it
+                data = dict(data, regions=region_table(spec["table"], urban, spec))
+        return data
 
     @model_validator(mode="after")
     def _regions(self) -> Society:
+        if not self.regions:
+            raise ValueError("give [[society.regions]] or [society.regions_from]")
         total = sum(r.share for r in self.regions)
         if abs(total - 1) > 1e-3:
             raise ValueError(f"region shares must sum to 1, they sum to {total:.4f}")
@@ -328,6 +357,26 @@ def check_references(s: Scenario) -> None:
                                   f"gap between band {lo.name} (ends {lo.max}) and band "
                                   f"{hi.name} (starts {hi.min}); it should start at "
                                   f"{lo.max + 1}")
+
+
+def region_table(table: str, urban_share: float, spec: dict) -> list[dict]:
+    """Regions from a shipped table: each row split into a town and a village part."""
+    import csv
+    from importlib import resources
+
+    text = (resources.files("socialcredit.society") / "data" / f"{table}.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    sizes = [float(r["population_millions"]) for r in rows]
+    total = sum(sizes)
+    source = spec.get("source", "assumed")
+    out = []
+    for r, size in zip(rows, sizes, strict=True):
+        key = re.sub(r"[^a-z0-9]+", "_", r["province"].lower()).strip("_")
+        for kind, share in (("urban", urban_share), ("rural", 1 - urban_share)):
+            if share > 0:
+                out.append({"name": f"{key}_{kind}", "share": size / total * share,
+                            "type": kind, "source": source})
+    return out
 
 
 PERSONAL_FIELDS = re.compile(
