@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.engine.random import derive, bits_for, permute, poisson, uniform, unpermute
+from socialcredit.engine.random import bits_for, derive, permute, poisson, uniform, unpermute
 
 
 def test_uniform_is_a_pure_function_of_key_and_counter():

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..scenario.schema import AGE_GROUPS, Scenario
 from ..society.traits import age_probabilities
-from .random import derive, bits_for, stream_id
+from .random import bits_for, derive, stream_id
 
 CLASSES = 16
 """Misconduct-trait classes: each region's citizens are split into this many equal groups."""
