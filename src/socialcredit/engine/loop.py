@@ -100,10 +100,11 @@ class Simulation:
         t5 = clock()
         gate_counts = gates(plan, state, day)
         t6 = clock()
-        committed = np.zeros((plan.n_acts, len(plan.region_names)), dtype=np.int64)
-        observed = np.zeros_like(committed)
-        np.add.at(committed, (plan.ab_act, plan.ab_region), obs.committed)
-        np.add.at(observed, (plan.ab_act, plan.ab_region), obs.observed)
+        shape = (plan.n_acts, len(plan.region_names))
+        cell = plan.ab_act * shape[1] + plan.ab_region
+        committed = np.bincount(cell, obs.committed, shape[0] * shape[1]).astype(np.int64)
+        observed = np.bincount(cell, obs.observed, shape[0] * shape[1]).astype(np.int64)
+        committed, observed = committed.reshape(shape), observed.reshape(shape)
         respond(plan, state, committed, observed)
         t7 = clock()
         row = self._record(day, rating, committed, observed, scored, list_tally, gate_counts,

@@ -11,7 +11,7 @@ import numba
 
 from ..errors import UserError
 from ..record import store
-from ..record.results import Results, citizens_table, from_simulation
+from ..record.results import Results, citizen_batches, citizens_frame, from_simulation
 from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from .loop import Simulation
@@ -115,7 +115,7 @@ def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
     wall = wall_before + time.perf_counter() - t0
     results = from_simulation(sim, text, where, wall, threads, version())
     if out is not None:
-        store.write_citizens(citizens_table(sim), out)
+        store.write_citizens(citizen_batches(sim), out)
         store.write_results(results, out)
         results.path = out
         if write_report:
@@ -124,7 +124,7 @@ def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
             _write(results, out / store.REPORT)
         (out / store.CHECKPOINT).unlink(missing_ok=True)
     else:
-        results._citizens = citizens_table(sim).to_pandas()
+        results._citizens = citizens_frame(sim)
     return results
 
 

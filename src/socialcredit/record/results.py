@@ -166,30 +166,48 @@ def _hists(sim: Simulation) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def citizens_table(sim: Simulation):
-    """Final state of every citizen as an Arrow table (dictionary-encoded names)."""
+CITIZEN_ROWS = 1 << 24
+"""Citizens per batch when the final state is turned into a table (bounds the memory used)."""
+
+
+def citizen_batches(sim: Simulation, rows: int = CITIZEN_ROWS):
+    """Final state of every citizen as Arrow record batches (dictionary-encoded names)."""
     import pyarrow as pa
 
     plan, state = sim.plan, sim.state
     n = plan.population
-    region = np.repeat(np.arange(len(plan.region_names), dtype=np.int8), plan.region_size)
-    flags = state.flags
-    age = flags & AGE
-    scored = ((plan.scored_mask >> age) & 1).astype(np.bool_)
-    grade = plan.grade_of[state.score.astype(np.int64) - plan.pmin]
-    cols = {
-        "citizen": pa.array(np.arange(n, dtype=np.int64)),
-        "region": pa.DictionaryArray.from_arrays(region, plan.region_names),
-        "age_group": pa.DictionaryArray.from_arrays(age.astype(np.int8), list(AGE_GROUPS)),
-        "household_start": pa.array((flags & HEAD) != 0),
-        "scored": pa.array(scored),
-        "score": pa.array(state.score),
-        "grade": pa.DictionaryArray.from_arrays(
-            pa.array(grade.astype(np.int8), mask=~scored), plan.grade_names),
-        "wrongful_points": pa.array(state.wrong),
-        "ever_listed": pa.array((flags & EVER_LISTED) != 0),
-        "tracked": pa.array((flags & TRACKED) != 0),
-    }
-    for i, name in enumerate(plan.list_names):
-        cols[f"on_{name}"] = pa.array((state.lists >> i) & 1 == 1)
-    return pa.table(cols)
+    bounds = np.concatenate([plan.region_start, [n]])
+    regions = pa.array(plan.region_names)
+    ages = pa.array(list(AGE_GROUPS))
+    grades = pa.array(plan.grade_names)
+    for lo in range(0, n, rows):
+        hi = min(n, lo + rows)
+        ids = np.arange(lo, hi, dtype=np.int64)
+        rec = state.people[lo:hi]
+        flags = rec["flags"]
+        age = (flags & AGE).astype(np.int8)
+        scored = ((plan.scored_mask >> age) & 1).astype(np.bool_)
+        grade = plan.grade_of[rec["score"].astype(np.int64) - plan.pmin].astype(np.int8)
+        region = (np.searchsorted(bounds, ids, side="right") - 1).astype(np.int8)
+        cols = {
+            "citizen": pa.array(ids),
+            "region": pa.DictionaryArray.from_arrays(region, regions),
+            "age_group": pa.DictionaryArray.from_arrays(age, ages),
+            "household_start": pa.array((flags & HEAD) != 0),
+            "scored": pa.array(scored),
+            "score": pa.array(rec["score"]),
+            "grade": pa.DictionaryArray.from_arrays(pa.array(grade, mask=~scored), grades),
+            "wrongful_points": pa.array(rec["wrong"]),
+            "ever_listed": pa.array((flags & EVER_LISTED) != 0),
+            "tracked": pa.array((flags & TRACKED) != 0),
+        }
+        for i, name in enumerate(plan.list_names):
+            cols[f"on_{name}"] = pa.array((rec["lists"] >> i) & 1 == 1)
+        yield pa.record_batch(cols)
+
+
+def citizens_frame(sim: Simulation) -> pd.DataFrame:
+    """Final state of every citizen as one DataFrame (for in-memory results)."""
+    import pyarrow as pa
+
+    return pa.Table.from_batches(list(citizen_batches(sim))).to_pandas()

@@ -46,13 +46,21 @@ def write_results(results: Results, folder: Path) -> Path:
     return final
 
 
-def write_citizens(table, folder: Path) -> Path:
-    """Write the final per-citizen state as Parquet, atomically."""
+def write_citizens(batches, folder: Path) -> Path:
+    """Write the final per-citizen state as Parquet, batch by batch, atomically."""
     import pyarrow.parquet as pq
 
     final = folder / CITIZENS
     tmp = folder / f".{CITIZENS}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
+    writer = None
+    try:
+        for batch in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, batch.schema, compression="zstd")
+            writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
     _replace(tmp, final)
     return final
 
