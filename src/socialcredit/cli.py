@@ -100,8 +100,9 @@ def build_parser() -> Parser:
     r.add_argument("--threads", type=_positive("--threads", 4096),
                    help="worker threads (default: all cores)")
     r.add_argument("--checkpoint-every", type=_nonneg("--checkpoint-every", 36_500),
-                   default=90, metavar="DAYS",
-                   help="write a checkpoint every DAYS days (0: never; default 90)")
+                   default=None, metavar="DAYS",
+                   help="write a checkpoint every DAYS days (0: never; default: after each "
+                   "five minutes of work)")
     r.add_argument("--no-report", action="store_true", help="skip report.html")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 

@@ -23,6 +23,8 @@ from .plan import Plan, build
 from .state import AGE, State, allocate
 
 PARALLEL_CHUNK = 4
+AUTO_CHECKPOINT_SECONDS = 300.0
+"""Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
 STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "record")
 CORRECTION = -1
 """Act id of a ledger row that restores points after an upheld appeal."""
@@ -153,13 +155,25 @@ class Simulation:
 
     def run(self, days: int, progress: Callable[[int], None] | None = None,
             checkpoint: Callable[[Simulation], None] | None = None,
-            checkpoint_every: int = 0) -> None:
-        """Advance until `days` days have run, calling `progress` after each day."""
+            checkpoint_every: int | None = 0,
+            checkpoint_seconds: float = AUTO_CHECKPOINT_SECONDS) -> None:
+        """Advance until `days` days have run, calling `progress` after each day.
+
+        `checkpoint` is called every `checkpoint_every` days; with None, whenever
+        `checkpoint_seconds` of wall time have passed since the last one; with 0, never.
+        """
+        last = time.perf_counter()
         while self.state.day < days:
             self.step()
             if progress is not None:
                 progress(self.state.day)
-            if (checkpoint is not None and checkpoint_every > 0
-                    and self.state.day % checkpoint_every == 0 and self.state.day < days):
+            if checkpoint is None or self.state.day >= days:
+                continue
+            if checkpoint_every is None:
+                due = time.perf_counter() - last >= checkpoint_seconds
+            else:
+                due = checkpoint_every > 0 and self.state.day % checkpoint_every == 0
+            if due:
                 checkpoint(self)
+                last = time.perf_counter()
 

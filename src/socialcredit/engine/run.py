@@ -96,7 +96,7 @@ def _restore(payload: dict) -> tuple[Simulation, str, str]:
 
 
 def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
-            checkpoint_every: int, progress: Progress | None, threads: int,
+            checkpoint_every: int | None, progress: Progress | None, threads: int,
             write_report: bool, wall_before: float = 0.0) -> Results:
     """Run `sim` to `days`, checkpointing into `out`; write the store when done."""
     t0 = time.perf_counter()
@@ -130,14 +130,14 @@ def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
 
 def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = None,
         days: int | None = None, seed: int = 0, out: str | Path | None = None,
-        threads: int | None = None, checkpoint_every: int = 90,
+        threads: int | None = None, checkpoint_every: int | None = None,
         progress: Progress | None = None, report: bool = True) -> Results:
     """Run a scenario on a synthetic society and return its results.
 
     `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
     scenario's own, `days` to its own. With `out` the results store, final citizens and
-    report are written there (and checkpoints every `checkpoint_every` days); without it
-    the results stay in memory.
+    report are written there, with a checkpoint every `checkpoint_every` days (None: after
+    each five minutes of work; 0: never); without it the results stay in memory.
     """
     if isinstance(scenario, Scenario):
         sc, text, where = scenario, scenario.model_dump_json(indent=2), scenario.scenario.name
@@ -151,7 +151,8 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     _check_int(population, "--population", 1, 2_000_000_000)
     _check_int(days, "--days", 1, 36_500)
     _check_int(seed, "--seed", 0, 2**63 - 1)
-    _check_int(checkpoint_every, "--checkpoint-every", 0, 36_500)
+    if checkpoint_every is not None:
+        _check_int(checkpoint_every, "--checkpoint-every", 0, 36_500)
     used = set_threads(threads)
     folder = prepare_folder(Path(out)) if out is not None else None
     sim = Simulation(sc, population, seed)
