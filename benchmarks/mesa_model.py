@@ -4,10 +4,12 @@ One `Citizen` object per person with a `step` for the day, a `RongchengModel` wh
 runs the citizens, reviews the lists and updates deterrence, and a `DataCollector` for the
 daily figures, the way Mesa's own examples are written. Every number comes from the scenario
 (`socialcredit.scenario.load`), and the semantics are the engine's (stages/*.py), written
-again in plain Python without its code: the misconduct trait is a continuous N(0, 1) rather
-than the engine's 16 classes (the mean rates agree), and draws come from Mesa's seeded
-`self.random` rather than counter-based streams, so the two agree in distribution, not draw
-for draw.
+again in plain Python without its code. Differences by design: the misconduct trait is
+continuous (each region's N(0, 1) quantiles, shuffled) rather than the engine's 16 classes, so
+the mean rates agree but this model keeps the far tail the classes pool away; services are
+tried during the citizens' step rather than after the lists are reviewed (nothing depends on
+them); and draws come from Mesa's seeded `self.random` rather than counter-based streams, so
+the two agree in distribution, not draw for draw.
 
     python benchmarks/mesa_model.py --population 20000 --days 365 --seed 1
 """
@@ -146,7 +148,7 @@ class Citizen(mesa.Agent):
         for _ in range(n):
             kind, i = self.menu[min(bisect.bisect_right(self.cum, rng.random() * lam), last)]
             if kind == "act":
-                if rng.random() < self.model.deter[i][self.region]:  # thinning
+                if rng.random() < self.model.deter[i][self.region]:  # deterrence thins it
                     self.commit(i)
             else:
                 self.try_gate(i)

@@ -157,3 +157,20 @@ def test_in_memory_results_match_the_written_store(tmp_path):
     assert back.info["population"] == 20_000
     assert back.info["scale"] == pytest.approx(700_000 / 20_000)
     assert back.info["hot_bytes_per_citizen"] <= 12
+
+
+def test_ten_million_citizens_give_the_same_bytes_with_one_or_two_threads():
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two threads")
+    s, _ = load("china")
+    runs = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        sim = Simulation(s, 10_000_000, 8)
+        sim.run(20)
+        runs.append(sim)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    a, b = runs
+    assert a.daily == b.daily
+    assert np.array_equal(a.state.people, b.state.people)
+    assert np.array_equal(a.state.census, b.state.census)

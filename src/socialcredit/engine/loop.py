@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -22,7 +21,6 @@ from ..stages.score import TALLY, score
 from .plan import Plan, build
 from .state import AGE, State, allocate
 
-PARALLEL_CHUNK = 4
 AUTO_CHECKPOINT_SECONDS = 300.0
 """Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
 STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "record")
@@ -77,15 +75,7 @@ class Simulation:
         return self.scenario.scenario.start + dt.timedelta(days=day)
 
     def step(self) -> dict:
-        """Run one day through every stage and record it.
-
-        Parallel loops hand out work blocks a few at a time (blocks differ a lot in size, as
-        acts differ in rate), so both threads stay busy; results do not depend on it.
-        """
-        with numba.parallel_chunksize(PARALLEL_CHUNK):
-            return self._step()
-
-    def _step(self) -> dict:
+        """Run one day through every stage and record it."""
         plan, state, day = self.plan, self.state, self.state.day
         clock = time.perf_counter
         t0 = clock()

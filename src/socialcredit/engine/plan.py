@@ -268,6 +268,9 @@ def _blocks(plan: Plan) -> None:
                 ckey = derive(rkey, k)
                 for c, start in enumerate(range(lo, hi, BLOCK)):
                     rows.append((a, r, k, start, min(BLOCK, hi - start), derive(ckey, c)))
+    # Blocks differ a lot in work (acts differ in rate); in an order that is random but fixed
+    # (by their keys), the equal slices that parallel loops give each thread hold equal work.
+    rows.sort(key=lambda x: int(x[5]))
     plan.ab_act = np.array([x[0] for x in rows], dtype=np.int64)
     plan.ab_region = np.array([x[1] for x in rows], dtype=np.int64)
     plan.ab_class = np.array([x[2] for x in rows], dtype=np.int64)
