@@ -49,7 +49,8 @@ class Listing:
 class Rule:
     points: int
     list: int | None
-    ceiling: int
+    ceiling: int  # top of max_grade
+    cap: int  # a reward stops here
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +169,8 @@ class Citizen(mesa.Agent):
         before = self.score
         after = before + rule.points
         if rule.points > 0:
-            after = min(after, max(before, rule.ceiling))
-        else:
-            after = min(after, rule.ceiling)
+            after = min(after, max(before, rule.cap))
+        after = min(after, rule.ceiling)
         after = min(max(after, model.pmin), model.pmax)
         self.set_score(after)
         if wrongful and after < before:
@@ -285,13 +285,10 @@ class RongchengModel(mesa.Model):
         self.rules: list[Rule | None] = [None] * len(s.acts)
         act_idx = {a.name: i for i, a in enumerate(s.acts)}
         for r in s.rules:
-            ceiling = p.max
-            if r.max_grade is not None:
-                ceiling = min(ceiling, s.grades[grade_idx[r.max_grade]].max)
-            if r.cap is not None:
-                ceiling = min(ceiling, max(p.min, r.cap))
+            ceiling = p.max if r.max_grade is None else s.grades[grade_idx[r.max_grade]].max
+            cap = p.max if r.cap is None else min(p.max, max(p.min, r.cap))
             self.rules[act_idx[r.act]] = Rule(
-                r.points, list_idx[r.list] if r.list is not None else None, ceiling)
+                r.points, list_idx[r.list] if r.list is not None else None, ceiling, cap)
 
         # Channels watching each act, in scenario order, per region type.
         self.watchers = [{"urban": [], "rural": []} for _ in s.acts]
@@ -323,7 +320,8 @@ class RongchengModel(mesa.Model):
                          if r is not None and r.points < 0 else 0.0 for r in self.rules]
         nr = len(s.society.regions)
         self.region_type = [r.type for r in s.society.regions]
-        self.risk = [[0.0] * nr for _ in s.acts]
+        self.seen_avg = [[0.0] * nr for _ in s.acts]
+        self.done_avg = [[0.0] * nr for _ in s.acts]
         self.deter = [[1.0] * nr for _ in s.acts]
         self.committed = [[0] * nr for _ in s.acts]
         self.observed = [[0] * nr for _ in s.acts]
@@ -409,17 +407,20 @@ class RongchengModel(mesa.Model):
         return until, why
 
     def respond(self) -> None:
-        """Deterrence: perceived risk per (act, region) follows the share of today's acts
-        that were seen; a bad act's rate falls by strength x risk x severity."""
+        """Deterrence: perceived risk per (act, region) is the share of acts seen over about
+        the last memory_days (a ratio of exponential averages of the counts); a bad act's
+        rate falls by strength x risk x severity."""
         if not self.deter_on:
             return
         alpha, strength = self.deter_alpha, self.deter_strength
         for a, (committed, observed) in enumerate(zip(self.committed, self.observed,
                                                      strict=True)):
+            seen, done = self.seen_avg[a], self.done_avg[a]
             for r, n in enumerate(committed):
-                if n:
-                    self.risk[a][r] += alpha * (observed[r] / n - self.risk[a][r])
-                    self.deter[a][r] = 1.0 - strength * self.risk[a][r] * self.severity[a]
+                seen[r] += alpha * (observed[r] - seen[r])
+                done[r] += alpha * (n - done[r])
+                risk = seen[r] / done[r] if done[r] > 0 else 0.0
+                self.deter[a][r] = 1.0 - strength * risk * self.severity[a]
 
     def step(self) -> None:
         """One day: citizens act and try services, lists are reviewed, people adapt."""

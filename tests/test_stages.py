@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from socialcredit.engine.loop import Simulation
-from socialcredit.engine.plan import CLASSES, class_multipliers
+from socialcredit.engine.plan import CLASS_CUTS, CLASSES, class_multipliers
 from socialcredit.engine.state import AGE
 from socialcredit.scenario import load, parse
 from socialcredit.stages.behave import behave
@@ -77,13 +77,23 @@ def test_the_same_acts_are_drawn_whatever_the_rules():
 
 
 def test_trait_classes_keep_the_mean_rate_and_order_people():
+    sizes = np.diff(CLASS_CUTS)
+    assert np.allclose(sizes, sizes[::-1])  # symmetric, so good acts can mirror
     for spread in (0.0, 0.5, 1.5):
         m = class_multipliers(spread, good=False)
         assert len(m) == CLASSES
-        assert abs(m.mean() - 1.0) < 1e-12
+        assert abs((m * sizes).sum() - 1.0) < 1e-12
         assert (np.diff(m) >= -1e-12).all()
         g = class_multipliers(spread, good=True)
         assert np.allclose(g, m[::-1])
+    # the tail is kept: the worst 1% commit about the share a continuous trait gives them
+    s = 1.5
+    m = class_multipliers(s, good=False)
+    top = (m * sizes)[np.array(CLASS_CUTS[:-1]) >= 0.99].sum()
+    from statistics import NormalDist
+
+    exact = 1 - NormalDist().cdf(NormalDist().inv_cdf(0.99) - s)
+    assert abs(top - exact) < 1e-9
 
 
 def test_trait_classes_are_even_and_unrelated_to_neighbours():
@@ -98,7 +108,7 @@ def test_trait_classes_are_even_and_unrelated_to_neighbours():
     assert sorted(ranks.tolist()) == list(range(n))
     cls = np.searchsorted(plan.class_lo[0], ranks, side="right") - 1
     sizes = np.bincount(cls, minlength=CLASSES)
-    assert sizes.max() - sizes.min() <= 1
+    assert np.abs(sizes - np.diff(CLASS_CUTS) * n).max() <= 1
     for lag in (1, 2, 3, 64, 1024):
         r = np.corrcoef(cls[:-lag], cls[lag:])[0, 1]
         assert abs(r) < 0.03, (lag, r)

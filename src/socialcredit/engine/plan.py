@@ -16,8 +16,12 @@ from ..scenario.schema import AGE_GROUPS, Scenario
 from ..society.traits import age_probabilities
 from .random import bits_for, derive, stream_id
 
-CLASSES = 16
-"""Misconduct-trait classes: each region's citizens are split into this many equal groups."""
+CLASS_CUTS = (0.0, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95,
+              0.975, 0.99, 0.995, 0.999, 1.0)
+"""Misconduct-trait classes as slices of the population (quantiles of the trait), finer in
+the tails, where the few people who act most often are; symmetric, so good acts use the
+same slices mirrored."""
+CLASSES = len(CLASS_CUTS) - 1
 
 BLOCK = 1 << 18
 """Ranks per work block. Blocks fix where random streams start, so results do not depend on
@@ -33,18 +37,22 @@ def _age_mask(ages: list[str]) -> int:
 def class_multipliers(spread: float, good: bool) -> np.ndarray:
     """Mean rate multiplier of each trait class for a lognormal spread with mean one.
 
-    A person's multiplier is exp(s*Z - s^2/2) with Z standard normal; class k holds the k-th
-    of CLASSES equal slices of Z, so the mean over classes is exactly one.
+    A person's multiplier is exp(s*Z - s^2/2) with Z standard normal; class k holds the
+    slice of Z between the CLASS_CUTS quantiles k and k+1, and gets the mean multiplier over
+    that slice, so the population mean stays exactly one.
     """
     nd = NormalDist()
-    cuts = [-math.inf] + [nd.inv_cdf(k / CLASSES) for k in range(1, CLASSES)] + [math.inf]
+
+    def z(p: float) -> float:
+        return -math.inf if p <= 0 else math.inf if p >= 1 else nd.inv_cdf(p)
 
     def cdf(x: float) -> float:
         return 0.0 if x == -math.inf else 1.0 if x == math.inf else nd.cdf(x)
 
-    m = np.array([CLASSES * (cdf(cuts[k + 1] - spread) - cdf(cuts[k] - spread))
-                  for k in range(CLASSES)])
-    m *= CLASSES / m.sum()
+    sizes = np.diff(CLASS_CUTS)
+    mass = np.array([cdf(z(CLASS_CUTS[k + 1]) - spread) - cdf(z(CLASS_CUTS[k]) - spread)
+                     for k in range(CLASSES)])
+    m = mass / mass.sum() / sizes
     return m[::-1].copy() if good else m
 
 
@@ -93,13 +101,15 @@ class Plan:
     # channels
     channel_names: list[str]
     act_channels: np.ndarray  # int64[acts, channels]: channel ids watching the act, -1 pad
+    channel_key: np.ndarray  # uint64[channels]: stream key from the channel's name
     channel_cov: np.ndarray  # float64[channels, 2]
     channel_mis: np.ndarray  # float64[channels]
     # rules, by act
     rule_points: np.ndarray  # int32[acts]
     rule_has: np.ndarray  # bool[acts]
     rule_list: np.ndarray  # int64[acts], -1 none
-    rule_ceiling: np.ndarray  # int32[acts]
+    rule_ceiling: np.ndarray  # int32[acts]: top of `max_grade` (pmax if none)
+    rule_cap: np.ndarray  # int32[acts]: rewards stop here (pmax if none)
     # lists
     list_names: list[str]
     list_black: np.ndarray  # bool
@@ -178,18 +188,17 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
     rule_has = np.zeros(n_acts, dtype=np.bool_)
     rule_list = -np.ones(n_acts, dtype=np.int64)
     rule_ceiling = np.full(n_acts, p.max, dtype=np.int32)
+    rule_cap = np.full(n_acts, p.max, dtype=np.int32)
     for r in s.rules:
         a = act_idx[r.act]
         rule_points[a] = r.points
         rule_has[a] = True
         if r.list is not None:
             rule_list[a] = list_idx[r.list]
-        ceiling = p.max
         if r.max_grade is not None:
-            ceiling = min(ceiling, int(grade_top[grade_idx[r.max_grade]]))
+            rule_ceiling[a] = int(grade_top[grade_idx[r.max_grade]])
         if r.cap is not None:
-            ceiling = min(ceiling, max(p.min, r.cap))
-        rule_ceiling[a] = ceiling
+            rule_cap[a] = min(p.max, max(p.min, r.cap))
 
     d = s.responses.deterrence
     plan = Plan(
@@ -215,10 +224,12 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         act_bad=np.array([a.valence == "bad" for a in s.acts]),
         channel_names=[c.name for c in s.channels],
         act_channels=act_channels,
+        channel_key=np.array([stream_id("channel:" + c.name) for c in s.channels],
+                             dtype=np.uint64),
         channel_cov=np.array([[c.coverage_urban, c.coverage_rural] for c in s.channels]),
         channel_mis=np.array([c.misattribution for c in s.channels]),
         rule_points=rule_points, rule_has=rule_has, rule_list=rule_list,
-        rule_ceiling=rule_ceiling,
+        rule_ceiling=rule_ceiling, rule_cap=rule_cap,
         list_names=[x.name for x in s.lists],
         list_black=np.array([x.kind == "black" for x in s.lists], dtype=np.bool_),
         list_grade_mask=np.array([gmask(x.grades) for x in s.lists], dtype=np.int64),
@@ -253,7 +264,7 @@ def _blocks(plan: Plan) -> None:
     class_lo = np.zeros((nr, CLASSES + 1), dtype=np.int64)
     for r in range(nr):
         n = int(plan.region_size[r])
-        class_lo[r] = [k * n // CLASSES for k in range(CLASSES + 1)]
+        class_lo[r] = [round(c * n) for c in CLASS_CUTS]
     plan.class_lo = class_lo
 
     rows = []

@@ -49,7 +49,8 @@ class State:
     log_extended: np.ndarray  # int16: times extended
     active: np.ndarray  # int64: positions in the log of listings in force
     counters: np.ndarray  # int64[4]: log size, active size, on a black list, ever listed
-    deter_risk: np.ndarray  # float64[acts, regions]: perceived chance of being seen
+    deter_seen: np.ndarray  # float64[acts, regions]: average acts recorded a day
+    deter_done: np.ndarray  # float64[acts, regions]: average acts committed a day
     day: int = 0
 
     @property
@@ -118,5 +119,6 @@ def allocate(plan: Plan) -> State:
         log_extended=np.zeros(cap, dtype=np.int16),
         active=np.zeros(cap, dtype=np.int64),
         counters=np.zeros(4, dtype=np.int64),
-        deter_risk=np.zeros((plan.n_acts, len(plan.region_names))),
+        deter_seen=np.zeros((plan.n_acts, len(plan.region_names))),
+        deter_done=np.zeros((plan.n_acts, len(plan.region_names))),
     )

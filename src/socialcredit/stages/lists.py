@@ -5,7 +5,9 @@ day they comply (plus the deletion delay), or, for a wrongful listing that an ap
 the day the appeal succeeds; whichever comes first. Each day only the listings in force are
 visited (pay per listed person, not per citizen). At the end of a term a person still in an
 entry grade is listed for another term if the list extends. A revoked wrongful listing also
-restores the points lost to misattributed acts.
+restores the points lost to misattributed acts. Entry by grade is checked when a score
+changes: a person who leaves a list while still in an entry grade is listed again at their
+next recorded act, not before.
 """
 
 from __future__ import annotations

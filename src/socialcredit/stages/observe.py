@@ -3,8 +3,8 @@
 Each channel that watches an act sees it with its coverage for the actor's region type; the
 first channel that sees it records it. With the channel's misattribution rate the record lands
 on another scored citizen of the same region: the ledger marks it wrongful, the citizen cannot
-tell. Draws are keyed by work block and position in it, so adding a channel or a rule leaves
-every other draw unchanged.
+tell. Draws are keyed by work block, position in it and channel name, so adding a channel or
+a rule leaves every other draw unchanged.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ STREAM = stream_id("observe")
 
 @njit(parallel=True, cache=True)
 def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_channels,
-             channel_cov, channel_mis, region_start, region_size, region_type, society_key,
+             channel_key, channel_cov, channel_mis, region_start, region_size, region_type, society_key,
              age_probs, scored_mask, channel, target, committed, observed):
     for b in prange(len(count)):
         a = ab_act[b]
@@ -45,14 +45,15 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
                 ch = act_channels[a, c]
                 if ch < 0:
                     break
-                if uniform(ek, 3 * c) < channel_cov[ch, rtype]:
+                ck = key2(ek, channel_key[ch])
+                if uniform(ck, 0) < channel_cov[ch, rtype]:
                     channel[e] = ch
                     target[e] = cid
                     n_observed += 1
-                    if uniform(ek, 3 * c + 1) < channel_mis[ch]:
+                    if uniform(ck, 1) < channel_mis[ch]:
                         # Someone else in the region is put on record, if a scored
                         # citizen turns up within a few draws.
-                        sk = key2(ek, 1000 + c)
+                        sk = key2(ck, 2)
                         for t in range(16):
                             local = below(sk, t, region_size[r])
                             other = region_start[r] + local
@@ -83,7 +84,8 @@ def observe(plan: Plan, state: State, day: int, acts: Acts) -> Observed:
     committed = np.empty(len(acts.count), dtype=np.int64)
     observed = np.empty(len(acts.count), dtype=np.int64)
     _observe(plan.ab_act, plan.ab_region, plan.ab_key, derive(plan.seed_key ^ STREAM, day),
-             acts.count, acts.offset, acts.actor, plan.act_channels, plan.channel_cov,
+             acts.count, acts.offset, acts.actor, plan.act_channels, plan.channel_key,
+             plan.channel_cov,
              plan.channel_mis, plan.region_start, plan.region_size, plan.region_type,
              plan.society_key, plan.age_probs, plan.scored_mask, channel, target, committed,
              observed)

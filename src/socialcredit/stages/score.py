@@ -85,7 +85,7 @@ group and bit 2 the tracked flag."""
 
 @njit(parallel=True, cache=True)
 def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_points, rule_list,
-           rule_ceiling, list_grade_mask, grade_of, pmin, pmax, old, new, entry, wrongmask,
+           rule_ceiling, rule_cap, list_grade_mask, grade_of, pmin, pmax, old, new, entry, wrongmask,
            prior, info, sink):
     n_lists = len(list_grade_mask)
     for s in prange(len(start) - 1):
@@ -109,11 +109,9 @@ def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_point
             before = np.int64(me.score)
             pts = np.int64(rule_points[a])
             after = before + pts
-            ceiling = np.int64(rule_ceiling[a])
-            if pts > 0:
-                after = min(after, max(before, ceiling))
-            else:
-                after = min(after, ceiling)
+            if pts > 0:  # a reward stops at the cap, and never lowers a score above it
+                after = min(after, max(before, np.int64(rule_cap[a])))
+            after = min(after, np.int64(rule_ceiling[a]))  # at most the top of max_grade
             after = min(max(after, pmin), pmax)
             me.score = after
             wrongful = t != actor[e]
@@ -235,7 +233,8 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     prior = np.empty(n, dtype=np.int64)
     info = np.empty(n, dtype=np.uint8)
     _apply(ev, act, order, start, acts.actor, obs.target, state.people, plan.scored_mask,
-           plan.rule_points, plan.rule_list, plan.rule_ceiling, plan.list_grade_mask,
+           plan.rule_points, plan.rule_list, plan.rule_ceiling, plan.rule_cap,
+           plan.list_grade_mask,
            plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior, info,
            np.empty(n_shards, dtype=np.int64))
     tally = np.zeros(len(TALLY), dtype=np.int64)
