@@ -23,8 +23,8 @@ STREAM = stream_id("observe")
 
 @njit(parallel=True, cache=True)
 def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_channels,
-             channel_key, channel_cov, channel_mis, region_start, region_size, region_type, society_key,
-             age_probs, scored_mask, channel, target, committed, observed):
+             channel_key, channel_cov, channel_mis, region_start, region_size, region_type,
+             society_key, age_probs, scored_mask, channel, target, committed, observed):
     for b in prange(len(count)):
         a = ab_act[b]
         r = ab_region[b]

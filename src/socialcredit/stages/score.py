@@ -85,8 +85,8 @@ group and bit 2 the tracked flag."""
 
 @njit(parallel=True, cache=True)
 def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_points, rule_list,
-           rule_ceiling, rule_cap, list_grade_mask, grade_of, pmin, pmax, old, new, entry, wrongmask,
-           prior, info, sink):
+           rule_ceiling, rule_cap, list_grade_mask, grade_of, pmin, pmax, old, new, entry,
+           wrongmask, prior, info, sink):
     n_lists = len(list_grade_mask)
     for s in prange(len(start) - 1):
         # Touch every record of the shard first: the loads are independent, so the memory
