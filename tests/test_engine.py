@@ -174,3 +174,11 @@ def test_ten_million_citizens_give_the_same_bytes_with_one_or_two_threads():
     assert a.daily == b.daily
     assert np.array_equal(a.state.people, b.state.people)
     assert np.array_equal(a.state.census, b.state.census)
+
+
+def test_only_the_tracked_cohort_is_in_the_ledger_of_a_large_run():
+    res = socialcredit.run("rongcheng", population=150_000, days=60, report=False)
+    tracked = set(res.citizens.loc[res.citizens["tracked"], "citizen"])
+    assert len(tracked) == 1000
+    assert len(res.ledger) > 0
+    assert set(res.ledger["citizen"]) <= tracked

@@ -78,9 +78,9 @@ def _shard_order(ev, target, n_shards):
     return order, start
 
 
-APPLIED = 1 << 3
-"""Bit of `info`: the rule was applied (the target is scored); the low bits hold the age
-group and bit 2 the tracked flag."""
+APPLIED = 1 << 7
+"""Bit of `info`: the rule was applied (the target is scored); the other bits are the
+target's AGE and TRACKED flags."""
 
 
 @njit(parallel=True, cache=True)
@@ -242,3 +242,5 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
                     state.hist, state.census, plan.grade_of, plan.pmin, act_points,
                     act_scored, act_wrongful, tally, day)
     return Scored(ev, act, old, new, entry, wrongmask, prior, info, tally, ledger)
+
+assert APPLIED & (AGE | TRACKED) == 0, "APPLIED must not share a bit with the flags it carries"
