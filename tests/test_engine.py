@@ -182,3 +182,12 @@ def test_only_the_tracked_cohort_is_in_the_ledger_of_a_large_run():
     assert len(tracked) == 1000
     assert len(res.ledger) > 0
     assert set(res.ledger["citizen"]) <= tracked
+
+
+def test_no_citizens_skips_the_final_state_and_says_so(tmp_path):
+    res = socialcredit.run("rongcheng", population=5_000, days=20, report=False,
+                           out=tmp_path / "r", citizens=False)
+    assert not (tmp_path / "r" / "citizens.parquet").exists()
+    with pytest.raises(socialcredit.UserError, match="no-citizens"):
+        socialcredit.open_results(tmp_path / "r").citizens
+    assert len(res.daily) == 20

@@ -104,6 +104,9 @@ def build_parser() -> Parser:
                    help="write a checkpoint every DAYS days (0: never; default: after each "
                    "five minutes of work)")
     r.add_argument("--no-report", action="store_true", help="skip report.html")
+    r.add_argument("--no-citizens", action="store_true",
+                   help="skip citizens.parquet, the final state of every citizen (about a "
+                   "minute per billion citizens)")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     c = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
@@ -153,7 +156,7 @@ def cmd_run(a) -> int:
     try:
         res = run(a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
                   threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
-                  report=not a.no_report)
+                  report=not a.no_report, citizens=not a.no_citizens)
     except KeyboardInterrupt:
         err.print(f"interrupted; continue with: socialcredit resume {folder}")
         return 130

@@ -16,14 +16,15 @@ from ..record.results import Results
 def _citizen_row(folder: Path, citizen: int) -> tuple[dict, list[int]]:
     """The citizen's final state and a few tracked citizens, read without loading the table."""
     path = folder / store.CITIZENS
-    if not path.is_file():
-        raise UserError(f"no {store.CITIZENS} in {str(folder)!r}", "explain")
+    if not path.is_dir():  # a run with --no-citizens: the ledger still tells the story
+        return {"tracked": True}, []
     con = duckdb.connect()
     try:
+        parts = str(path / "*.parquet")
         df = con.execute("SELECT * FROM read_parquet(?) WHERE citizen = ?",
-                         [str(path), citizen]).df()
+                         [parts, citizen]).df()
         tracked = con.execute("SELECT citizen FROM read_parquet(?) WHERE tracked "
-                              "ORDER BY citizen LIMIT 8", [str(path)]).df()["citizen"]
+                              "ORDER BY citizen LIMIT 8", [parts]).df()["citizen"]
     finally:
         con.close()
     return (df.iloc[0].to_dict() if len(df) else {}), [int(c) for c in tracked]
@@ -43,7 +44,7 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
     listings = results.listings[results.listings["citizen"] == citizen]
     console.print(f"[bold]Citizen {citizen}[/bold] of {info['title']} "
                   f"({info['population']:,} citizens, seed {info['seed']})")
-    if me:
+    if "region" in me:
         grade = me.get("grade")
         state = (f"region {me['region']}, {me['age_group']}, "
                  + (f"score {me['score']} ({grade})" if me["scored"] else "not scored"))

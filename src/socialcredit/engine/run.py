@@ -11,7 +11,7 @@ import numba
 
 from ..errors import UserError
 from ..record import store
-from ..record.results import Results, citizen_batches, citizens_frame, from_simulation
+from ..record.results import Results, citizen_parts, citizens_frame, from_simulation
 from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from .loop import Simulation
@@ -64,11 +64,12 @@ def prepare_folder(out: Path) -> Path:
 
 
 def _checkpoint_payload(sim: Simulation, text: str, where: str, days: int,
-                        every: int) -> dict:
+                        every: int | None, citizens: bool) -> dict:
     return {
         "format": CHECKPOINT_FORMAT, "version": version(), "scenario_text": text,
         "where": where, "population": sim.plan.population, "seed": sim.plan.seed,
         "days": days, "checkpoint_every": every, "day": sim.state.day,
+        "citizens": citizens,
         "state": sim.state.arrays(), "daily": sim.daily, "ledger": sim.ledger,
         "start_hist": sim.start_hist,
         "acts": {k: getattr(sim, k) for k in ("act_committed", "act_observed", "act_points",
@@ -97,14 +98,14 @@ def _restore(payload: dict) -> tuple[Simulation, str, str]:
 
 def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
             checkpoint_every: int | None, progress: Progress | None, threads: int,
-            write_report: bool, wall_before: float = 0.0) -> Results:
+            write_report: bool, write_citizens: bool = True) -> Results:
     """Run `sim` to `days`, checkpointing into `out`; write the store when done."""
     t0 = time.perf_counter()
 
     def save(s: Simulation) -> None:
         if out is not None:
-            store.write_checkpoint(_checkpoint_payload(s, text, where, days, checkpoint_every),
-                                   out)
+            store.write_checkpoint(
+                _checkpoint_payload(s, text, where, days, checkpoint_every, write_citizens), out)
 
     try:
         sim.run(days, progress=(lambda d: progress(d, days)) if progress else None,
@@ -112,10 +113,11 @@ def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
     except KeyboardInterrupt:
         save(sim)
         raise
-    wall = wall_before + time.perf_counter() - t0
+    wall = time.perf_counter() - t0
     results = from_simulation(sim, text, where, wall, threads, version())
     if out is not None:
-        store.write_citizens(citizen_batches(sim), out)
+        if write_citizens:
+            store.write_citizens(citizen_parts(sim), out, threads)
         store.write_results(results, out)
         results.path = out
         if write_report:
@@ -131,13 +133,16 @@ def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
 def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = None,
         days: int | None = None, seed: int = 0, out: str | Path | None = None,
         threads: int | None = None, checkpoint_every: int | None = None,
-        progress: Progress | None = None, report: bool = True) -> Results:
+        progress: Progress | None = None, report: bool = True,
+        citizens: bool = True) -> Results:
     """Run a scenario on a synthetic society and return its results.
 
     `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
     scenario's own, `days` to its own. With `out` the results store, final citizens and
     report are written there, with a checkpoint every `checkpoint_every` days (None: after
-    each five minutes of work; 0: never); without it the results stay in memory.
+    each five minutes of work; 0: never); without it the results stay in memory. With
+    `citizens=False` no per-citizen final state is written (it takes about a minute per
+    billion citizens).
     """
     if isinstance(scenario, Scenario):
         sc, text, where = scenario, scenario.model_dump_json(indent=2), scenario.scenario.name
@@ -156,7 +161,8 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     used = set_threads(threads)
     folder = prepare_folder(Path(out)) if out is not None else None
     sim = Simulation(sc, population, seed)
-    return execute(sim, text, where, days, folder, checkpoint_every, progress, used, report)
+    return execute(sim, text, where, days, folder, checkpoint_every, progress, used, report,
+                   citizens)
 
 
 def resume(folder: str | Path, threads: int | None = None,
@@ -167,7 +173,7 @@ def resume(folder: str | Path, threads: int | None = None,
     used = set_threads(threads)
     sim, text, where = _restore(payload)
     return execute(sim, text, where, payload["days"], folder, payload["checkpoint_every"],
-                   progress, used, report)
+                   progress, used, report, payload.get("citizens", True))
 
 
 def _check_int(value, name: str, lo: int, hi: int) -> None:

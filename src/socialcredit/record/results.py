@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numba import njit, prange
 
 from ..engine.loop import CORRECTION, Simulation
 from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED
@@ -34,11 +35,12 @@ class Results:
 
     @property
     def citizens(self) -> pd.DataFrame:
-        """Final state of every citizen (from citizens.parquet when read from a folder)."""
+        """Final state of every citizen (from citizens.parquet/ when read from a folder)."""
         if self._citizens is None:
-            if self.path is None:
-                raise UserError("this result has no folder and kept no citizens table")
-            self._citizens = pd.read_parquet(self.path / "citizens.parquet")
+            path = None if self.path is None else self.path / "citizens.parquet"
+            if path is None or not path.exists():
+                raise UserError("this run kept no citizens table (run without --no-citizens)")
+            self._citizens = pd.read_parquet(path)
         return self._citizens
 
     @property
@@ -168,38 +170,73 @@ def _hists(sim: Simulation) -> pd.DataFrame:
 
 CITIZEN_ROWS = 1 << 24
 """Citizens per batch when the final state is turned into a table (bounds the memory used)."""
+PART_ROWS = 1 << 26
+"""Citizens per part file of citizens.parquet."""
 
 
-def citizen_batches(sim: Simulation, rows: int = CITIZEN_ROWS):
-    """Final state of every citizen as Arrow record batches (dictionary-encoded names)."""
+def citizen_parts(sim: Simulation) -> list:
+    """One callable per part of the citizens table, each yielding that part's batches."""
+    n = sim.plan.population
+    return [lambda lo=lo: citizen_batches(sim, lo=lo, hi=min(n, lo + PART_ROWS))
+            for lo in range(0, n, PART_ROWS)]
+
+
+@njit(parallel=True, cache=True)
+def _citizen_columns(people, lo, region_start, region_of_block, grade_of, pmin, scored_mask,
+                     region, age, grade, scored, head, ever, tracked):
+    """Decode packed records lo..lo+len(region) into plain columns, in parallel."""
+    n = len(region)
+    nb = (n + 65535) // 65536
+    for blk in prange(nb):
+        r = region_of_block[blk]
+        for j in range(blk * 65536, min(n, (blk + 1) * 65536)):
+            i = lo + j
+            while r + 1 < len(region_start) and region_start[r + 1] <= i:
+                r += 1
+            p = people[i]
+            f = p.flags
+            g = f & AGE
+            region[j] = r
+            age[j] = g
+            grade[j] = grade_of[p.score - pmin]
+            scored[j] = (scored_mask >> g) & 1
+            head[j] = (f & HEAD) != 0
+            ever[j] = (f & EVER_LISTED) != 0
+            tracked[j] = (f & TRACKED) != 0
+
+
+def citizen_batches(sim: Simulation, rows: int = CITIZEN_ROWS, lo: int = 0,
+                    hi: int | None = None):
+    """Final state of citizens lo..hi as Arrow record batches (dictionary-encoded names)."""
     import pyarrow as pa
 
     plan, state = sim.plan, sim.state
-    n = plan.population
-    bounds = np.concatenate([plan.region_start, [n]])
+    n = plan.population if hi is None else hi
     regions = pa.array(plan.region_names)
     ages = pa.array(list(AGE_GROUPS))
     grades = pa.array(plan.grade_names)
-    for lo in range(0, n, rows):
-        hi = min(n, lo + rows)
-        ids = np.arange(lo, hi, dtype=np.int64)
-        rec = state.people[lo:hi]
-        flags = rec["flags"]
-        age = (flags & AGE).astype(np.int8)
-        scored = ((plan.scored_mask >> age) & 1).astype(np.bool_)
-        grade = plan.grade_of[rec["score"].astype(np.int64) - plan.pmin].astype(np.int8)
-        region = (np.searchsorted(bounds, ids, side="right") - 1).astype(np.int8)
+    for a in range(lo, n, rows):
+        b = min(n, a + rows)
+        m = b - a
+        region, age, grade = (np.empty(m, dtype=np.int8) for _ in range(3))
+        scored, head, ever, tracked = (np.empty(m, dtype=np.bool_) for _ in range(4))
+        first = a + np.arange(0, m, 65536)
+        region_of_block = np.searchsorted(plan.region_start, first, side="right") - 1
+        _citizen_columns(state.people, a, plan.region_start, region_of_block, plan.grade_of,
+                         plan.pmin, plan.scored_mask, region, age, grade, scored, head, ever,
+                         tracked)
+        rec = state.people[a:b]
         cols = {
-            "citizen": pa.array(ids),
+            "citizen": pa.array(np.arange(a, b, dtype=np.int64)),
             "region": pa.DictionaryArray.from_arrays(region, regions),
             "age_group": pa.DictionaryArray.from_arrays(age, ages),
-            "household_start": pa.array((flags & HEAD) != 0),
+            "household_start": pa.array(head),
             "scored": pa.array(scored),
             "score": pa.array(rec["score"]),
             "grade": pa.DictionaryArray.from_arrays(pa.array(grade, mask=~scored), grades),
             "wrongful_points": pa.array(rec["wrong"]),
-            "ever_listed": pa.array((flags & EVER_LISTED) != 0),
-            "tracked": pa.array((flags & TRACKED) != 0),
+            "ever_listed": pa.array(ever),
+            "tracked": pa.array(tracked),
         }
         for i, name in enumerate(plan.list_names):
             cols[f"on_{name}"] = pa.array((rec["lists"] >> i) & 1 == 1)

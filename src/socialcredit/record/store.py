@@ -1,4 +1,5 @@
-"""The results store: DIR/results.duckdb, DIR/citizens.parquet, and checkpoints.
+"""The results store: DIR/results.duckdb, DIR/citizens.parquet/ (a Parquet dataset: one
+part file per slice of citizen ids), and checkpoints.
 
 Every file is written beside its final name and moved into place in one step, so a folder
 never holds a half-written store: a reader sees the old file or the new one.
@@ -46,22 +47,38 @@ def write_results(results: Results, folder: Path) -> Path:
     return final
 
 
-def write_citizens(batches, folder: Path) -> Path:
-    """Write the final per-citizen state as Parquet, batch by batch, atomically."""
+def write_citizens(parts, folder: Path, threads: int = 1) -> Path:
+    """Write the final per-citizen state as a Parquet dataset, parts in parallel, atomically.
+
+    `parts` is a list of callables, each returning the record batches of one part.
+    """
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow.parquet as pq
 
     final = folder / CITIZENS
     tmp = folder / f".{CITIZENS}.tmp"
-    writer = None
-    try:
-        for batch in batches:
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, batch.schema, compression="zstd")
-            writer.write_batch(batch)
-    finally:
-        if writer is not None:
-            writer.close()
-    _replace(tmp, final)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+
+    def write(i: int) -> None:
+        writer = None
+        try:
+            for batch in parts[i]():
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        tmp / f"part-{i:05d}.parquet", batch.schema, compression="zstd",
+                        use_dictionary=[c for c in batch.schema.names if c != "citizen"],
+                        column_encoding={"citizen": "DELTA_BINARY_PACKED"})
+                writer.write_batch(batch)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        list(pool.map(write, range(len(parts))))
+    os.replace(tmp, final)
     return final
 
 
