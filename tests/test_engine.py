@@ -189,5 +189,5 @@ def test_no_citizens_skips_the_final_state_and_says_so(tmp_path):
                            out=tmp_path / "r", citizens=False)
     assert not (tmp_path / "r" / "citizens.parquet").exists()
     with pytest.raises(socialcredit.UserError, match="no-citizens"):
-        socialcredit.open_results(tmp_path / "r").citizens
+        _ = socialcredit.open_results(tmp_path / "r").citizens
     assert len(res.daily) == 20
