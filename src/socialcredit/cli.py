@@ -145,47 +145,45 @@ def _progress(quiet: bool):
     return bar, update
 
 
-def cmd_run(a) -> int:
+def _drive(a, folder: Path, call) -> int:
+    """Run `call(progress)` under a progress bar; print the summary, or the folder if quiet."""
     from .analysis.summary import print_summary
-    from .engine.run import fresh_folder, run
-    from .scenario import load
 
-    scenario, _ = load(a.scenario)  # fail fast on a bad scenario, before any folder exists
-    folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
     bar, update = _progress(a.quiet)
     try:
-        res = run(a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
-                  threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
-                  report=not a.no_report, citizens=not a.no_citizens)
+        res = call(update)
     except KeyboardInterrupt:
+        if bar and bar.live.is_started:
+            bar.stop()
         err.print(f"interrupted; continue with: socialcredit resume {folder}")
         return 130
     finally:
         if bar and bar.live.is_started:
             bar.stop()
-    if not a.quiet:
-        print_summary(res, out)
-    else:
+    if a.quiet:
         out.print(str(folder))
+    else:
+        print_summary(res, out)
     return 0
+
+
+def cmd_run(a) -> int:
+    from .engine.run import fresh_folder, run
+    from .scenario import load
+
+    scenario, _ = load(a.scenario)  # fail fast on a bad scenario, before any folder exists
+    folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
+    return _drive(a, folder, lambda update: run(
+        a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
+        threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
+        report=not a.no_report, citizens=not a.no_citizens))
 
 
 def cmd_resume(a) -> int:
-    from .analysis.summary import print_summary
     from .engine.run import resume
 
-    bar, update = _progress(a.quiet)
-    try:
-        res = resume(a.folder, threads=a.threads, progress=update, report=not a.no_report)
-    except KeyboardInterrupt:
-        err.print(f"interrupted; continue with: socialcredit resume {a.folder}")
-        return 130
-    finally:
-        if bar and bar.live.is_started:
-            bar.stop()
-    if not a.quiet:
-        print_summary(res, out)
-    return 0
+    return _drive(a, a.folder, lambda update: resume(
+        a.folder, threads=a.threads, progress=update, report=not a.no_report))
 
 
 def cmd_scenarios(a) -> int:
