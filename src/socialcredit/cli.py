@@ -123,6 +123,18 @@ def build_parser() -> Parser:
     e = sub.add_parser("explain", help="tell one citizen's story from a run's ledger")
     e.add_argument("folder", type=Path)
     e.add_argument("citizen", type=_nonneg("CITIZEN", 2_000_000_000))
+    v = sub.add_parser("compare", help="run two designs on the same seeds and report the "
+                       "difference with its uncertainty")
+    v.add_argument("scenario", help="built-in name or FILE.toml")
+    v.add_argument("other", nargs="?", help="a second scenario (instead of --set)")
+    v.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one value of the scenario, e.g. "
+                   "channels.cameras.misattribution=0.03 (repeatable)")
+    v.add_argument("--seeds", type=_whole("--seeds", 2, 1000), default=5)
+    v.add_argument("--population", type=_population)
+    v.add_argument("--days", type=_positive("--days", 36_500))
+    v.add_argument("--out", type=Path, help="also write the table as CSV")
+    v.add_argument("--quiet", action="store_true")
     m = sub.add_parser("summary", help="print the summary of a finished run")
     m.add_argument("folder", type=Path)
     return p
@@ -230,6 +242,35 @@ def cmd_explain(a) -> int:
     return 0
 
 
+def cmd_compare(a) -> int:
+    from rich.table import Table
+
+    from .analysis.compare import compare, variants, write_csv
+
+    first, second, what = variants(a.scenario, a.other, a.sets)
+    if a.out and a.out.exists():
+        raise UserError(f"{str(a.out)!r} exists; results are never overwritten", "--out")
+    bar, update = _progress(a.quiet)
+    try:
+        table = compare(first, second, a.seeds, a.population, a.days, update)
+    finally:
+        if bar and bar.live.is_started:
+            bar.stop()
+    t = Table(title=f"{what}: {a.seeds} seeds, difference B - A with 95% interval",
+              title_justify="left")
+    for col in ("outcome", "A", "B", "B - A", "95% interval", "relative"):
+        t.add_column(col, justify="left" if col == "outcome" else "right")
+    for _, r in table.iterrows():
+        rel = "" if r["relative"] != r["relative"] else f"{100 * r['relative']:+.1f}%"
+        t.add_row(r["outcome"], f"{r['a']:,.2f}", f"{r['b']:,.2f}", f"{r['difference']:+,.2f}",
+                  f"[{r['ci95_low']:+,.2f}, {r['ci95_high']:+,.2f}]", rel)
+    out.print(t)
+    if a.out:
+        write_csv(table, a.out)
+        out.print(f"wrote {a.out}")
+    return 0
+
+
 def cmd_summary(a) -> int:
     from .analysis.summary import print_summary
     from .record.store import read_results
@@ -240,7 +281,7 @@ def cmd_summary(a) -> int:
 
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
-            "summary": cmd_summary}
+            "summary": cmd_summary, "compare": cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:
