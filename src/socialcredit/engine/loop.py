@@ -65,6 +65,7 @@ class Simulation:
         self.act_points = np.zeros(n_acts, dtype=np.int64)
         self.act_scored = np.zeros(n_acts, dtype=np.int64)
         self.act_wrongful = np.zeros(n_acts, dtype=np.int64)
+        self.gate_totals = np.zeros((len(self.plan.gate_names), 3), dtype=np.int64)
         self.seconds = dict.fromkeys(STAGES, 0.0)
 
     @property
@@ -126,10 +127,12 @@ class Simulation:
                               minlength=len(plan.list_names))
             for name, c in zip(plan.list_names, per, strict=True):
                 row[f"{name}_listed"] = int(c)
+        self.gate_totals += gate_counts
         for g, name in enumerate(plan.gate_names):
             row[f"{name}_attempts"] = int(gate_counts[g, 0])
             row[f"{name}_denied"] = int(gate_counts[g, 1])
             row[f"{name}_perks"] = int(gate_counts[g, 2])
+            row[f"{name}_denied_cumulative"] = int(self.gate_totals[g, 1])
         self.daily.append(row)
         led = scored.ledger
         if len(led[0]):

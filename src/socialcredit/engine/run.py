@@ -73,7 +73,7 @@ def _checkpoint_payload(sim: Simulation, text: str, where: str, days: int,
         "state": sim.state.arrays(), "daily": sim.daily, "ledger": sim.ledger,
         "start_hist": sim.start_hist,
         "acts": {k: getattr(sim, k) for k in ("act_committed", "act_observed", "act_points",
-                                               "act_scored", "act_wrongful")},
+                                               "act_scored", "act_wrongful", "gate_totals")},
         "seconds": sim.seconds,
     }
 
