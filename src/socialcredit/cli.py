@@ -203,7 +203,7 @@ def cmd_scenarios(a) -> int:
 
     for name in builtin_names():
         s, _ = load(name)
-        out.print(f"{name:<14} {s.scenario.summary}")
+        out.print(f"{name:<14} {s.scenario.summary}", soft_wrap=True)
     return 0
 
 
