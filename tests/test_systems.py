@@ -49,3 +49,36 @@ def test_suining_scores_never_exceed_one_thousand():
     assert sim.state.score.max() <= 1000
     honour = sim.plan.act_names.index("honour_model_worker")
     assert sim.act_scored[honour] > 0  # honours were given, and capped at the maximum
+
+
+def _national(misattribution: float, appeal_share: float):
+    s, _ = load("national")
+    d = s.model_dump()
+    d["channels"][0]["misattribution"] = misattribution
+    d["lists"][0]["exits"]["appeal_share"] = appeal_share
+    return socialcredit.run(socialcredit.Scenario.model_validate(d), population=50_000,
+                            days=365, report=False)
+
+
+def test_with_appeals_off_no_wrongful_listing_is_ever_revoked():
+    off = _national(0.2, 0.0)
+    wrongful = off.listings[off.listings["wrongful"]]
+    assert len(wrongful) > 20
+    assert not (off.listings["exit"] == "appeal").any()
+    assert off.daily["appeals_upheld"].sum() == 0
+    on = _national(0.2, 1.0)  # the same society, every wrongful listing appealed
+    revoked = on.listings[on.listings["exit"] == "appeal"]
+    assert len(revoked) > 0 and revoked["wrongful"].all()
+
+
+def test_listed_debtors_are_denied_flights_and_rail_and_nobody_else_is():
+    res = socialcredit.run("national", population=50_000, days=200, report=False)
+    d = res.daily
+    assert d["flights_denied"].sum() > 0 and d["rail_denied"].sum() > 0
+    assert (d["flights_denied_cumulative"] == d["flights_denied"].cumsum()).all()
+    # denials come from listed people only, at their travel rate (P4)
+    s, _ = load("national")
+    for gate in s.gates:
+        expected = d["listed"].sum() * gate.attempts / 365
+        got = d[f"{gate.name}_denied"].sum()
+        assert abs(got - expected) < 5 * expected ** 0.5 + 5, gate.name
