@@ -191,3 +191,20 @@ def test_no_citizens_skips_the_final_state_and_says_so(tmp_path):
     with pytest.raises(socialcredit.UserError, match="no-citizens"):
         _ = socialcredit.open_results(tmp_path / "r").citizens
     assert len(res.daily) == 20
+
+
+def test_groups_table_matches_the_citizens_by_region_type_and_age():
+    res = _run(seed=12, days=365, population=30_000)
+    cit = res.citizens.copy()
+    kinds = {r.name: r.type for r in load("rongcheng")[0].society.regions}
+    cit["region_type"] = cit["region"].astype(str).map(kinds)
+    for _, g in res.groups.iterrows():
+        mine = cit[(cit["region_type"] == g["region_type"])
+                   & (cit["age_group"].astype(str) == g["age_group"])]
+        assert g["citizens"] == len(mine)
+        assert g["ever_listed"] == int(mine["ever_listed"].sum())
+        assert g["listed"] == int(mine["on_blacklist"].sum())
+        assert g["wronged"] == int((mine["wrongful_points"] > 0).sum())
+        if g["scored"]:
+            assert g["mean_score"] == pytest.approx(mine["score"].mean())
+    assert res.groups["citizens"].sum() == 30_000

@@ -66,6 +66,20 @@ def print_summary(results: Results, console: Console | None = None) -> None:
             a, d, p = (int(daily[f"{g}_{k}"].sum()) for k in ("attempts", "denied", "perks"))
             t.add_row(g, f"{a:,}", f"{d:,}", _pct(d / max(a, 1)), f"{p:,}")
         console.print(t)
+    groups = results.groups
+    if len(groups):
+        t = Table(title="Who is hit, by region type and age group (end of run)",
+                  title_justify="left")
+        low = grades[-2:] if len(grades) > 2 else grades[-1:]
+        for col in ("group", "citizens", "mean score", f"in {'/'.join(low)}", "listed",
+                    "wronged"):
+            t.add_column(col, justify="left" if col == "group" else "right")
+        for _, g in groups[groups["scored"] > 0].iterrows():
+            lowc = sum(int(g[f"grade_{x}"]) for x in low)
+            t.add_row(f"{g['region_type']} {g['age_group']}", f"{int(g['citizens']):,}",
+                      f"{g['mean_score']:.1f}", _pct(lowc / max(g["scored"], 1)),
+                      _pct(g["listed_share"]), _pct(g["wronged_share"]))
+        console.print(t)
     acts = results.acts.sort_values("points").head(5)
     acts = acts[acts["points"] < 0]
     if len(acts):

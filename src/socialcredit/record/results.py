@@ -16,7 +16,7 @@ from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
 
-TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades")
+TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", "groups")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Results:
     acts: pd.DataFrame
     score_hist: pd.DataFrame
     grades: pd.DataFrame
+    groups: pd.DataFrame
     path: Path | None = None
     _citizens: pd.DataFrame | None = None
 
@@ -78,7 +79,7 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
     if len(daily):
         daily["date"] = pd.to_datetime(daily["date"])
     return Results(run=run, daily=daily, ledger=_ledger(sim), listings=_listings(sim),
-                   acts=_acts(sim), score_hist=_hists(sim),
+                   acts=_acts(sim), score_hist=_hists(sim), groups=_groups(sim),
                    grades=pd.DataFrame({"grade": [g.name for g in s.grades],
                                         "min": [g.min for g in s.grades],
                                         "max": [g.max for g in s.grades]}))
@@ -166,6 +167,63 @@ def _hists(sim: Simulation) -> pd.DataFrame:
         frames.append(pd.DataFrame({"when": when, "score": values[nz].astype(np.int32),
                                     "count": h[nz]}))
     return pd.concat(frames, ignore_index=True)
+
+
+GROUP_STATS = ("citizens", "scored", "score_sum", "listed", "ever_listed", "wronged",
+               "wrongful_points")
+
+
+@njit(parallel=True, cache=True)
+def _group_sums(people, start, n, black_mask, scored_mask, grade_of, pmin, n_grades):
+    """Per age group: the GROUP_STATS sums and scored citizens per grade, for one region."""
+    nb = (n + (1 << 20) - 1) >> 20
+    part = np.zeros((nb, 3, len(GROUP_STATS) + n_grades), dtype=np.int64)
+    for b in prange(nb):
+        for i in range(start + (b << 20), start + min(n, (b + 1) << 20)):
+            p = people[i]
+            age = p.flags & AGE
+            row = part[b, age]
+            row[0] += 1
+            if (scored_mask >> age) & 1:
+                row[1] += 1
+                row[2] += p.score
+                row[len(GROUP_STATS) + grade_of[p.score - pmin]] += 1
+            if p.lists & black_mask:
+                row[3] += 1
+            if p.flags & EVER_LISTED:
+                row[4] += 1
+            if p.wrong > 0:
+                row[5] += 1
+                row[6] += p.wrong
+    return part.sum(axis=0)
+
+
+def _groups(sim: Simulation) -> pd.DataFrame:
+    """The end state by region type and age group: who is graded low, listed, wronged."""
+    plan, state = sim.plan, sim.state
+    n_grades = len(plan.grade_names)
+    sums = {t: np.zeros((3, len(GROUP_STATS) + n_grades), dtype=np.int64)
+            for t in ("urban", "rural")}
+    for r in range(len(plan.region_names)):
+        kind = "urban" if plan.region_type[r] == 0 else "rural"
+        sums[kind] += _group_sums(state.people, int(plan.region_start[r]),
+                                  int(plan.region_size[r]), plan.black_mask, plan.scored_mask,
+                                  plan.grade_of, plan.pmin, n_grades)
+    rows = []
+    for kind, table in sums.items():
+        for a, age in enumerate(AGE_GROUPS):
+            v = table[a]
+            if v[0] == 0:
+                continue
+            row = {"region_type": kind, "age_group": age}
+            row.update({k: int(x) for k, x in zip(GROUP_STATS, v, strict=False)})
+            row["mean_score"] = v[2] / v[1] if v[1] else float("nan")
+            for g, name in enumerate(plan.grade_names):
+                row[f"grade_{name}"] = int(v[len(GROUP_STATS) + g])
+            row["listed_share"] = v[3] / v[0]
+            row["wronged_share"] = v[5] / v[0]
+            rows.append(row)
+    return pd.DataFrame(rows).drop(columns=["score_sum"])
 
 
 CITIZEN_ROWS = 1 << 24
