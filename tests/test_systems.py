@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import socialcredit
@@ -82,3 +84,33 @@ def test_listed_debtors_are_denied_flights_and_rail_and_nobody_else_is():
         expected = d["listed"].sum() * gate.attempts / 365
         got = d[f"{gate.name}_denied"].sum()
         assert abs(got - expected) < 5 * expected ** 0.5 + 5, gate.name
+
+
+def test_timeline_rules_and_gates_apply_only_between_their_dates():
+    s, _ = load("rongcheng")
+    d = s.model_dump()
+    for r in d["rules"]:
+        if r["act"] == "littering":
+            r["starts"] = "2014-02-01"  # day 31
+    for g in d["gates"]:
+        if g["name"] == "internet":
+            g["starts"] = "2014-02-01"
+            g["ends"] = "2014-03-01"  # day 59
+    sc = socialcredit.Scenario.model_validate(d)
+    res = socialcredit.run(sc, population=40_000, days=90, report=False)
+    litter = res.ledger[res.ledger["act"] == "littering"]
+    assert len(litter) > 0 and litter["day"].min() >= 31
+    daily = res.daily
+    before, during, after = daily.iloc[:31], daily.iloc[31:59], daily.iloc[59:]
+    assert before["internet_denied"].sum() == 0 and after["internet_denied"].sum() == 0
+    assert during["internet_denied"].sum() > 0
+    assert before["internet_attempts"].sum() > 0  # people still go online, unthrottled
+
+
+def test_a_timeline_that_ends_before_it_starts_is_refused():
+    s, _ = load("rongcheng")
+    d = s.model_dump()
+    d["gates"][0]["starts"] = "2014-05-01"
+    d["gates"][0]["ends"] = "2014-04-01"
+    with pytest.raises(socialcredit.UserError, match=r"gates\[0\]\.ends: ends 2014-04-01"):
+        parse(json.dumps(d, default=str), "test.toml")

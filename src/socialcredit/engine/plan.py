@@ -56,6 +56,17 @@ def class_multipliers(spread: float, good: bool) -> np.ndarray:
     return m[::-1].copy() if good else m
 
 
+NEVER = 1 << 40
+"""A day no run reaches."""
+
+
+def _days(s: Scenario, starts, ends) -> list[int]:
+    """Timeline dates as day numbers of the run (first day in force, first day not)."""
+    first = (starts - s.scenario.start).days if starts else 0
+    last = (ends - s.scenario.start).days if ends else NEVER
+    return [first, last]
+
+
 def split_population(n: int, shares: list[float]) -> np.ndarray:
     """Region sizes summing to n, by largest remainder."""
     raw = np.array(shares, dtype=np.float64) / sum(shares) * n
@@ -110,6 +121,7 @@ class Plan:
     rule_list: np.ndarray  # int64[acts], -1 none
     rule_ceiling: np.ndarray  # int32[acts]: top of `max_grade` (pmax if none)
     rule_cap: np.ndarray  # int32[acts]: rewards stop here (pmax if none)
+    rule_days: np.ndarray  # int64[acts, 2]: first day the rule applies, first day it does not
     # lists
     list_names: list[str]
     list_black: np.ndarray  # bool
@@ -128,6 +140,7 @@ class Plan:
     gate_deny_grades: np.ndarray
     gate_perk_grades: np.ndarray
     gate_perk_lists: np.ndarray
+    gate_days: np.ndarray  # int64[gates, 2]: days between which denials and perks apply
     gate_age_mask: np.ndarray
     # deterrence
     deter_on: bool
@@ -189,6 +202,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
     rule_list = -np.ones(n_acts, dtype=np.int64)
     rule_ceiling = np.full(n_acts, p.max, dtype=np.int32)
     rule_cap = np.full(n_acts, p.max, dtype=np.int32)
+    rule_days = np.tile(np.array([0, NEVER], dtype=np.int64), (n_acts, 1))
     for r in s.rules:
         a = act_idx[r.act]
         rule_points[a] = r.points
@@ -199,6 +213,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
             rule_ceiling[a] = int(grade_top[grade_idx[r.max_grade]])
         if r.cap is not None:
             rule_cap[a] = min(p.max, max(p.min, r.cap))
+        rule_days[a] = _days(s, r.starts, r.ends)
 
     d = s.responses.deterrence
     plan = Plan(
@@ -229,7 +244,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         channel_cov=np.array([[c.coverage_urban, c.coverage_rural] for c in s.channels]),
         channel_mis=np.array([c.misattribution for c in s.channels]),
         rule_points=rule_points, rule_has=rule_has, rule_list=rule_list,
-        rule_ceiling=rule_ceiling, rule_cap=rule_cap,
+        rule_ceiling=rule_ceiling, rule_cap=rule_cap, rule_days=rule_days,
         list_names=[x.name for x in s.lists],
         list_black=np.array([x.kind == "black" for x in s.lists], dtype=np.bool_),
         list_grade_mask=np.array([gmask(x.grades) for x in s.lists], dtype=np.int64),
@@ -248,6 +263,8 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         gate_deny_grades=np.array([gmask(g.deny_grades) for g in s.gates], dtype=np.int64),
         gate_perk_grades=np.array([gmask(g.perk_grades) for g in s.gates], dtype=np.int64),
         gate_perk_lists=np.array([lmask(g.perk_lists) for g in s.gates], dtype=np.int64),
+        gate_days=np.array([_days(s, g.starts, g.ends) for g in s.gates],
+                           dtype=np.int64).reshape(-1, 2),
         gate_age_mask=np.array([_age_mask(g.ages) for g in s.gates], dtype=np.int64),
         deter_on=d.enabled, deter_strength=d.strength, deter_alpha=1.0 / d.memory_days,
         deter_severity=np.array(

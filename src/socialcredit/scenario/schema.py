@@ -165,6 +165,10 @@ class Rule(Sourced):
         default=None, description="After the act the score is at most the top of this grade.")
     cap: int | None = Field(
         default=None, description="A reward never lifts a score above this value.")
+    starts: dt.date | None = Field(default=None, description="First day the rule applies "
+                                   "(timeline; default: from the start).")
+    ends: dt.date | None = Field(default=None, description="First day the rule no longer "
+                                 "applies (default: never).")
 
 
 class Points(Sourced):
@@ -231,6 +235,10 @@ class Gate(Sourced):
                                   description="Lists whose members get a perk.")
     ages: list[Literal["child", "adult", "elder"]] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who try.")
+    starts: dt.date | None = Field(default=None, description="First day denials and perks "
+                                   "apply (timeline; before it everyone is let through).")
+    ends: dt.date | None = Field(default=None, description="First day denials and perks no "
+                                 "longer apply.")
 
 
 class Deterrence(Sourced):
@@ -338,6 +346,12 @@ def check_references(s: Scenario) -> None:
         need(g.perk_lists, lists, f"gates[{i}].perk_lists", "list")
         need(g.deny_grades, grades, f"gates[{i}].deny_grades", "grade")
         need(g.perk_grades, grades, f"gates[{i}].perk_grades", "grade")
+
+    for section in ("rules", "gates"):
+        for i, x in enumerate(getattr(s, section)):
+            if x.starts and x.ends and x.ends <= x.starts:
+                raise ReferenceError_(f"{section}[{i}].ends",
+                                      f"ends {x.ends} is not after starts {x.starts}")
 
     bands = sorted(enumerate(s.grades), key=lambda ig: ig[1].min)
     p = s.points

@@ -4,7 +4,8 @@ A gate's answer depends only on which lists a person is on, their age group and 
 and the census keeps how many citizens are in each such cell. So each day, for each gate and
 cell, the number of attempts is one Poisson draw over the cell's people, and all of them get
 the cell's answer: the cost does not grow with the population or with the attempts. Counts
-are purchases or requests, not people (a person can be turned away several times).
+are purchases or requests, not people (a person can be turned away several times). Outside
+a gate's timeline dates nobody is denied and nobody gets a perk.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
 def gates(plan: Plan, state: State, day: int) -> np.ndarray:
     """Today's (attempts, denied, perks) per gate, as an int64[gates, 3] array."""
     out = np.zeros((len(plan.gate_names), 3), dtype=np.int64)
+    on = ((plan.gate_days[:, 0] <= day) & (day < plan.gate_days[:, 1])).astype(np.int64)
     _gates(state.census, derive(plan.seed_key ^ STREAM, day), plan.gate_keys,
-           plan.gate_rate_day, plan.gate_age_mask, plan.gate_deny_lists, plan.gate_deny_grades,
-           plan.gate_perk_grades, plan.gate_perk_lists, out)
+           plan.gate_rate_day, plan.gate_age_mask, plan.gate_deny_lists * on,
+           plan.gate_deny_grades * on, plan.gate_perk_grades * on, plan.gate_perk_lists * on,
+           out)
     return out

@@ -222,7 +222,8 @@ class Scored:
 def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
           act_points: np.ndarray, act_scored: np.ndarray, act_wrongful: np.ndarray) -> Scored:
     """Apply every rule to today's recorded acts; note list entries for the lists stage."""
-    ev, act = _select(plan.ab_act, acts.count, acts.offset, obs.channel, plan.rule_has)
+    in_force = plan.rule_has & (plan.rule_days[:, 0] <= day) & (day < plan.rule_days[:, 1])
+    ev, act = _select(plan.ab_act, acts.count, acts.offset, obs.channel, in_force)
     n_shards = (plan.population >> SHARD_BITS) + 1
     order, start = _shard_order(ev, obs.target, n_shards)
     n = len(ev)
