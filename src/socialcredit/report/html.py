@@ -36,7 +36,7 @@ svg{max-width:100%;height:auto}
 
 NO_DAYS = "No days were simulated, so there is nothing to plot."
 SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List size",
-            "Denials by gate", "Wrongful penalties", "Acts", "Time per stage")
+            "Denials by gate", "Wrongful penalties", "Who is hit", "Acts", "Time per stage")
 
 
 def write_report(results, path: Path) -> Path:
@@ -82,6 +82,7 @@ def render(results) -> str:
                  "Running totals of penalties that hit someone who did not commit the act, "
                  "and of listings that followed from them.",
                  plots.wrongful(daily)),
+        _groups_section(getattr(results, "groups", None), grades),
         _acts_section(results.acts),
         _stages_section(info),
     ]
@@ -266,6 +267,24 @@ def _gates_section(totals: pd.DataFrame, any_days: bool) -> str:
     table = _table(["gate", "attempts", "denied", "share denied", "perks"], rows,
                    [False, True, True, True, True], total)
     return _section("Denials by gate", note, svg, table, empty=empty)
+
+
+def _groups_section(groups: pd.DataFrame | None, grades: list[str]) -> str:
+    """Who is hit: the end state by region type and age group (disparate impact)."""
+    head = ('<section><h2>Who is hit</h2><p class="note">At the end of the run, by region type '
+            "and age group: mean score, share in the two lowest grades, share listed, and share "
+            "who lost points for acts they did not commit.</p>")
+    if groups is None or groups.empty or "scored" not in groups:
+        return head + '<p class="empty">No group figures were recorded.</p></section>'
+    low = grades[-2:] if len(grades) > 2 else grades[-1:]
+    rows = []
+    for _, g in groups[groups["scored"] > 0].iterrows():
+        lowc = sum(int(g.get(f"grade_{x}", 0)) for x in low)
+        rows.append([f"{g['region_type']} {g['age_group']}", _num(int(g["citizens"])),
+                     f"{g['mean_score']:.1f}", _pct(lowc, g["scored"]),
+                     _pct(g["listed"], g["citizens"]), _pct(g["wronged"], g["citizens"])])
+    header = ["group", "citizens", "mean score", f"in {'/'.join(low)}", "listed", "wronged"]
+    return head + _table(header, rows, [False] + [True] * 5) + "</section>"
 
 
 def _acts_section(acts: pd.DataFrame) -> str:
