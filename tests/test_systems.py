@@ -114,3 +114,68 @@ def test_a_timeline_that_ends_before_it_starts_is_refused():
     d["gates"][0]["ends"] = "2014-04-01"
     with pytest.raises(socialcredit.UserError, match=r"gates\[0\]\.ends: ends 2014-04-01"):
         parse(json.dumps(d, default=str), "test.toml")
+
+
+@pytest.fixture(scope="module")
+def jinan():
+    return socialcredit.run("jinan-dogs", population=50_000, days=730, report=False)
+
+
+def test_a_jinan_owner_who_loses_all_12_points_loses_the_dog(jinan):
+    led, lst = jinan.ledger, jinan.listings
+    hit_zero = led[(led["score_after"] == 0) & (led["points"] < 0)]
+    first_zero = hit_zero.groupby("citizen")["day"].min()
+    assert len(first_zero) > 20
+    listed_on = lst.groupby("citizen")["listed_day"].min()
+    # everyone who reached zero was listed the same day, and nobody else was
+    assert set(listed_on.index) == set(first_zero.index)
+    assert (listed_on.loc[first_zero.index] == first_zero).all()
+    cit = jinan.citizens.set_index("citizen")
+    zero_now = cit[cit["score"] == 0].index
+    assert cit.loc[zero_now, "on_dog_confiscated"].all()
+
+
+def test_jinan_repeat_offences_cost_3_then_6_then_everything(jinan):
+    led = jinan.ledger
+    is_ladder = led["act"].isin(["walk_unleashed", "dog_disturbance"])
+    other = set(led.loc[~is_ladder, "citizen"])  # licence lapses and restorations
+    ladder = led[is_ladder & ~led["citizen"].isin(other)].sort_values(["citizen", "day"],
+                                                                      kind="stable")
+    seen = 0
+    for _, rows in ladder.groupby("citizen"):
+        before = 12
+        for k, (_, r) in enumerate(rows.iterrows()):
+            if before == 0:
+                break
+            want = [-3, -6, -12][min(k, 2)]
+            assert r["points"] == max(want, -before)
+            before = r["score_after"]
+            seen += 1
+    assert seen > 1000
+
+
+def test_a_jinan_owner_who_passes_the_test_gets_the_dog_and_12_points_back(jinan):
+    back = jinan.listings[jinan.listings["exit"] == "complied"]
+    assert len(back) > 10
+    restored = jinan.ledger[jinan.ledger["act"] == "points_restored"]
+    assert set(restored["citizen"]) == set(back["citizen"])
+    assert (restored["score_after"] == 12).all()
+
+
+def test_a_new_period_gives_everyone_12_points_and_a_clean_record():
+    s, _ = load("jinan-dogs")
+    d = s.model_dump()
+    d["points"]["reset_days"] = 300
+    d["lists"][0]["exits"]["comply_per_year"] = 0.0  # keep confiscations in force
+    res = socialcredit.run(socialcredit.Scenario.model_validate(d), population=50_000,
+                           days=360, report=False)
+    led = res.ledger.sort_values(["citizen", "day"], kind="stable")
+    early = led[led["day"] < 300]
+    late = led[(led["day"] >= 300) & (led["act"] != "licence_not_renewed")]
+    repeat = set(early.loc[early["points"] < 0, "citizen"]) & set(late["citizen"])
+    assert len(repeat) > 5
+    firsts = late[late["citizen"].isin(repeat)].groupby("citizen").head(1)
+    assert (firsts["points"] == -3).all() and (firsts["score_after"] == 9).all()
+    # the reset gives points back, but confiscations stay in force until the test
+    assert res.daily.iloc[299]["listed"] == res.daily.iloc[300]["listed"] > 0
+    assert res.daily.iloc[300]["grade_no_points"] == 0

@@ -58,10 +58,13 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
     for _, r in ledger.iterrows():
         if r["act"] == "appeal_correction":
             what = "appeal upheld: points lost to others' acts restored"
+        elif r["act"] == "points_restored":
+            what = "complied: points back to the start"
         else:
             what = r["act"].replace("_", " ")
         note = "[red]WRONGFUL: committed by someone else[/red]" if r["wrongful"] else ""
-        rule = f"{r['rule']} ({rule_source.get(r['rule'], '')})" if r["rule"] != "appeal" else ""
+        rule = ("" if r["rule"] in ("appeal", "compliance")
+                else f"{r['rule']} ({rule_source.get(r['rule'], '')})")
         events.append((r["day"], 0, str(r["date"].date()), what, r["channel"], rule,
                        f"{r['points']:+d}", str(r["score_after"]), r["grade_after"], note))
     for _, r in listings.iterrows():

@@ -19,13 +19,11 @@ from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
 from .plan import Plan, build
-from .state import AGE, State, allocate
+from .state import AGE, OFFENCES, State, allocate
 
 AUTO_CHECKPOINT_SECONDS = 300.0
 """Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
 STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "record")
-CORRECTION = -1
-"""Act id of a ledger row that restores points after an upheld appeal."""
 
 
 @njit(parallel=True, cache=True)
@@ -37,6 +35,29 @@ def _count_ages(flags):
         for i in range(b << 20, min(n, (b + 1) << 20)):
             part[b, flags[i] & AGE] += 1
     return part.sum(axis=0)[:3]
+
+
+@njit(parallel=True, cache=True)
+def _reset(people, scored_mask, start, grade_of, pmin, census_shape):
+    """A new period: every scored citizen back to `start`, ladder offences forgotten; returns
+    the recounted census (lists, age, grade slot)."""
+    n = len(people)
+    nb = (n + (1 << 20) - 1) >> 20
+    masks, ages, slots = census_shape
+    part = np.zeros((nb, masks, ages, slots), dtype=np.int64)
+    g_start = grade_of[start - pmin]
+    for b in prange(nb):
+        for i in range(b << 20, min(n, (b + 1) << 20)):
+            p = people[i]
+            age = p.flags & AGE
+            if (scored_mask >> age) & 1:
+                p.score = start
+                p.wrong = 0
+                p.flags = p.flags & ~OFFENCES
+                part[b, p.lists, age, g_start] += 1
+            else:
+                part[b, p.lists, age, slots - 1] += 1
+    return part.sum(axis=0)
 
 
 class Simulation:
@@ -78,6 +99,12 @@ class Simulation:
     def step(self) -> dict:
         """Run one day through every stage and record it."""
         plan, state, day = self.plan, self.state, self.state.day
+        reset = plan.scenario.points.reset_days
+        if reset and day > 0 and day % reset == 0:
+            state.census[:] = _reset(state.people, plan.scored_mask, plan.start_points,
+                                     plan.grade_of, plan.pmin, state.census.shape)
+            state.hist[:] = 0
+            state.hist[plan.start_points - plan.pmin] = state.census[:, :, :-1].sum()
         clock = time.perf_counter
         t0 = clock()
         acts = behave(plan, state, day, multipliers(plan, state))
@@ -140,7 +167,7 @@ class Simulation:
         if len(restored_ids):
             n = len(restored_ids)
             self.ledger.append((np.full(n, day, dtype=np.int32), restored_ids,
-                                np.full(n, CORRECTION, dtype=np.int16),
+                                restored[:, 2].astype(np.int16),
                                 np.full(n, -1, dtype=np.int8),
                                 restored[:, 0].astype(np.int32), restored[:, 1].astype(np.int32),
                                 np.zeros(n, dtype=np.bool_)))

@@ -122,6 +122,8 @@ class Plan:
     rule_ceiling: np.ndarray  # int32[acts]: top of `max_grade` (pmax if none)
     rule_cap: np.ndarray  # int32[acts]: rewards stop here (pmax if none)
     rule_days: np.ndarray  # int64[acts, 2]: first day the rule applies, first day it does not
+    rule_ladder: np.ndarray  # int64[acts, 7]: points by offence number
+    rule_ladder_len: np.ndarray  # int64[acts]: 0 for a rule without a ladder
     # lists
     list_names: list[str]
     list_black: np.ndarray  # bool
@@ -132,6 +134,7 @@ class Plan:
     list_appeal_share: np.ndarray  # float64
     list_appeal_days: np.ndarray  # float64
     list_extend: np.ndarray  # bool
+    list_restore: np.ndarray  # bool: complying returns the score to start
     black_mask: int
     # gates
     gate_names: list[str]
@@ -203,6 +206,8 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
     rule_ceiling = np.full(n_acts, p.max, dtype=np.int32)
     rule_cap = np.full(n_acts, p.max, dtype=np.int32)
     rule_days = np.tile(np.array([0, NEVER], dtype=np.int64), (n_acts, 1))
+    rule_ladder = np.zeros((n_acts, 7), dtype=np.int64)
+    rule_ladder_len = np.zeros(n_acts, dtype=np.int64)
     for r in s.rules:
         a = act_idx[r.act]
         rule_points[a] = r.points
@@ -214,6 +219,8 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         if r.cap is not None:
             rule_cap[a] = min(p.max, max(p.min, r.cap))
         rule_days[a] = _days(s, r.starts, r.ends)
+        rule_ladder[a, : len(r.ladder)] = r.ladder
+        rule_ladder_len[a] = len(r.ladder)
 
     d = s.responses.deterrence
     plan = Plan(
@@ -245,6 +252,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         channel_mis=np.array([c.misattribution for c in s.channels]),
         rule_points=rule_points, rule_has=rule_has, rule_list=rule_list,
         rule_ceiling=rule_ceiling, rule_cap=rule_cap, rule_days=rule_days,
+        rule_ladder=rule_ladder, rule_ladder_len=rule_ladder_len,
         list_names=[x.name for x in s.lists],
         list_black=np.array([x.kind == "black" for x in s.lists], dtype=np.bool_),
         list_grade_mask=np.array([gmask(x.grades) for x in s.lists], dtype=np.int64),
@@ -254,6 +262,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
                                    dtype=np.int64),
         list_appeal_share=np.array([x.exits.appeal_share for x in s.lists]),
         list_appeal_days=np.array([x.exits.appeal_days for x in s.lists]),
+        list_restore=np.array([x.exits.restore_points for x in s.lists], dtype=np.bool_),
         list_extend=np.array([x.exits.extend_if_still_qualifies for x in s.lists],
                              dtype=np.bool_),
         black_mask=sum(1 << i for i, x in enumerate(s.lists) if x.kind == "black"),

@@ -23,6 +23,9 @@ AGE = 0b11
 HEAD = 1 << 2
 TRACKED = 1 << 3
 EVER_LISTED = 1 << 4
+OFFENCE_SHIFT = 5
+OFFENCES = 0b111 << OFFENCE_SHIFT
+"""Bits 5-7 of flags: offences counted by ladder rules this period (0 to 7)."""
 
 EXIT_NONE, EXIT_EXPIRED, EXIT_COMPLIED, EXIT_APPEAL = 0, 1, 2, 3
 EXIT_NAMES = {EXIT_NONE: "", EXIT_EXPIRED: "expired", EXIT_COMPLIED: "complied",
@@ -65,7 +68,7 @@ class State:
 
     @property
     def flags(self) -> np.ndarray:
-        """uint8 view: age group, household start, tracked, ever listed."""
+        """uint8 view: age group, household start, tracked, ever listed, ladder offences."""
         return self.people["flags"]
 
     @property

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 from numba import njit, prange
 
-from ..engine.loop import CORRECTION, Simulation
+from ..engine.loop import Simulation
 from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
+from ..stages.lists import CORRECTED, RESTORED
 
 TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", "groups")
 
@@ -94,9 +95,12 @@ def _ledger(sim: Simulation) -> pd.DataFrame:
         parts = [np.empty(0, dtype=t) for t in (np.int32, np.int64, np.int16, np.int8, np.int32,
                                                   np.int32, np.bool_)]
     raw = dict(zip(cols, parts, strict=True))
-    act_names = np.array(plan.act_names + ["appeal_correction"], dtype=object)
+    n_acts = len(plan.act_names)
+    act_names = np.array(plan.act_names + ["appeal_correction", "points_restored"],
+                         dtype=object)
     ch_names = np.array(plan.channel_names + [""], dtype=object)
-    act_idx = np.where(raw["act"] == CORRECTION, len(plan.act_names), raw["act"])
+    act_idx = np.select([raw["act"] == CORRECTED, raw["act"] == RESTORED],
+                        [n_acts, n_acts + 1], raw["act"])
     start = pd.Timestamp(sim.scenario.scenario.start)
     score_after = raw["score_after"].astype(np.int64)
     df = pd.DataFrame({
@@ -106,7 +110,8 @@ def _ledger(sim: Simulation) -> pd.DataFrame:
         "act": act_names[act_idx],
         "channel": ch_names[np.where(raw["channel"] < 0, len(plan.channel_names),
                                      raw["channel"])],
-        "rule": np.where(act_idx < len(plan.act_names), act_names[act_idx], "appeal"),
+        "rule": np.where(act_idx < n_acts, act_names[act_idx],
+                         np.where(act_idx == n_acts, "appeal", "compliance")),
         "points": raw["points"].astype(np.int32),
         "score_after": score_after.astype(np.int32),
         "grade_after": np.array(plan.grade_names, dtype=object)[

@@ -7,6 +7,7 @@ that entry whose values the source does not give.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 from typing import Literal
@@ -25,7 +26,7 @@ AREAS = ("administrative", "commercial", "social", "judicial")
 AGE_GROUPS = ("child", "adult", "elder")
 REGION_TYPES = ("urban", "rural")
 NAME = r"^[a-z][a-z0-9_]*$"
-GRADE_NAME = r"^[A-Za-z][A-Za-z0-9+\-]*$"
+GRADE_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*$"
 MAX_LISTS = 8
 MAX_GRADES = 16
 
@@ -165,6 +166,10 @@ class Rule(Sourced):
         default=None, description="After the act the score is at most the top of this grade.")
     cap: int | None = Field(
         default=None, description="A reward never lifts a score above this value.")
+    ladder: builtins.list[int] = Field(
+        default_factory=builtins.list, max_length=7,
+        description="Points for a person's 1st, 2nd, 3rd... offence under any ladder rule in "
+        "the current period (the last step repeats); replaces `points` when given.")
     starts: dt.date | None = Field(default=None, description="First day the rule applies "
                                    "(timeline; default: from the start).")
     ends: dt.date | None = Field(default=None, description="First day the rule no longer "
@@ -177,6 +182,9 @@ class Points(Sourced):
     max: int = Field(ge=-30_000, le=30_000)
     ages: list[Literal["child", "adult", "elder"]] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who are scored.")
+    reset_days: int | None = Field(
+        default=None, ge=1, le=36_500, description="Every this many days all scores return "
+        "to start and ladder offences are forgotten (default: never).")
 
     @model_validator(mode="after")
     def _order(self) -> Points:
@@ -209,6 +217,9 @@ class ListExits(Sourced):
                                 "appeal revokes (0: no appeal).")
     appeal_days: float = Field(ge=0, le=3650, description="Mean days until a successful "
                                "appeal revokes a listing.")
+    restore_points: bool = Field(
+        default=False, description="Complying (e.g. passing a test) also returns the score "
+        "to start and forgets ladder offences.")
     extend_if_still_qualifies: bool = Field(
         default=True, description="At expiry a person still in an entry grade stays listed "
         "for another term.")

@@ -25,12 +25,17 @@ from ..engine.state import (
     EXIT_APPEAL,
     EXIT_COMPLIED,
     EXIT_EXPIRED,
+    OFFENCES,
     TRACKED,
     State,
 )
 from .score import Scored
 
 STREAM = stream_id("lists")
+CORRECTED = -1
+"""Ledger act of an upheld appeal that restores points lost to others' acts."""
+RESTORED = -2
+"""Ledger act of a compliance that returns the score to start (`restore_points`)."""
 
 
 @njit(cache=True)
@@ -93,8 +98,8 @@ def _enter(ev, target, entry, wrongmask, prior, day, day_key, black_mask, flags,
 
 @njit(cache=True)
 def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, grade_of,
-          list_grade_mask,
-          list_extend, pmin, pmax, log_id, log_list, log_since, log_until, log_exit,
+          list_grade_mask, list_extend, list_restore, start_points, pmin, pmax, log_id,
+          log_list, log_since, log_until, log_exit,
           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
           appeal_share, appeal_days, out, restored_ids, restored_pts):
     n_restored = 0
@@ -124,25 +129,34 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
         census[had, age, g] -= 1
         census[lists[t], age, g] += 1
         out[1] += 1  # exits
+        before = np.int64(score[t])
+        after = before
+        why = 0
         if log_exit[p] == EXIT_COMPLIED:
             out[4] += 1
+            if list_restore[li]:  # e.g. a test passed: the score starts again
+                after = start_points
+                flags[t] = flags[t] & ~OFFENCES
+                why = RESTORED
         elif log_exit[p] == EXIT_APPEAL:
             out[5] += 1
             out[6] += day - log_since[p]  # days a wrongful listing lasted
             if wrong[t] > 0:
-                before = np.int64(score[t])
                 after = min(before + np.int64(wrong[t]), pmax)
-                score[t] = after
-                hist[before - pmin] -= 1
-                hist[after - pmin] += 1
-                census[lists[t], age, grade_of[before - pmin]] -= 1
-                census[lists[t], age, grade_of[after - pmin]] += 1
-                if flags[t] & TRACKED and n_restored < len(restored_ids):
-                    restored_ids[n_restored] = t
-                    restored_pts[n_restored, 0] = after - before
-                    restored_pts[n_restored, 1] = after
-                    n_restored += 1
-                wrong[t] = 0
+                why = CORRECTED
+        if why != 0:
+            wrong[t] = 0
+            score[t] = after
+            hist[before - pmin] -= 1
+            hist[after - pmin] += 1
+            census[lists[t], age, grade_of[before - pmin]] -= 1
+            census[lists[t], age, grade_of[after - pmin]] += 1
+            if flags[t] & TRACKED and n_restored < len(restored_ids):
+                restored_ids[n_restored] = t
+                restored_pts[n_restored, 0] = after - before
+                restored_pts[n_restored, 1] = after
+                restored_pts[n_restored, 2] = why
+                n_restored += 1
         if (lists[t] & black_mask) == 0 and (np.int64(1) << li) & black_mask:
             counters[2] -= 1
         counters[1] -= 1
@@ -167,10 +181,11 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.
            state.active, state.counters, plan.list_duration, plan.list_comply_rate,
            plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out)
     restored_ids = np.empty(1024, dtype=np.int64)
-    restored_pts = np.empty((1024, 2), dtype=np.int64)
+    restored_pts = np.empty((1024, 3), dtype=np.int64)
     n = _exit(day, day_key, plan.black_mask, state.score, state.wrong, state.lists, state.flags,
               state.hist, state.census, plan.grade_of, plan.list_grade_mask, plan.list_extend,
-              plan.pmin, plan.pmax, state.log_id, state.log_list, state.log_since, state.log_until,
+              plan.list_restore, plan.start_points, plan.pmin, plan.pmax, state.log_id,
+              state.log_list, state.log_since, state.log_until,
               state.log_exit, state.log_wrongful, state.log_extended, state.active,
               state.counters, plan.list_duration, plan.list_comply_rate,
               plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out,

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..engine.plan import Plan
-from ..engine.state import AGE, TRACKED, State
+from ..engine.state import AGE, OFFENCE_SHIFT, OFFENCES, TRACKED, State
 from .behave import Acts
 from .observe import Observed
 
@@ -84,8 +84,9 @@ target's AGE and TRACKED flags."""
 
 
 @njit(parallel=True, cache=True)
-def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_points, rule_list,
-           rule_ceiling, rule_cap, list_grade_mask, grade_of, pmin, pmax, old, new, entry,
+def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_points,
+           rule_ladder, rule_ladder_len, rule_list, rule_ceiling, rule_cap, list_grade_mask,
+           grade_of, pmin, pmax, old, new, entry,
            wrongmask, prior, info, sink):
     n_lists = len(list_grade_mask)
     for s in prange(len(start) - 1):
@@ -108,6 +109,11 @@ def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_point
                 continue
             before = np.int64(me.score)
             pts = np.int64(rule_points[a])
+            steps = rule_ladder_len[a]
+            if steps > 0:  # repeat offences cost more
+                k = (np.int64(me.flags) & OFFENCES) >> OFFENCE_SHIFT
+                pts = rule_ladder[a, min(k, steps - 1)]
+                me.flags = (np.int64(me.flags) & ~OFFENCES) | (min(k + 1, 7) << OFFENCE_SHIFT)
             after = before + pts
             if pts > 0:  # a reward stops at the cap, and never lowers a score above it
                 after = min(after, max(before, np.int64(rule_cap[a])))
@@ -234,7 +240,8 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     prior = np.empty(n, dtype=np.int64)
     info = np.empty(n, dtype=np.uint8)
     _apply(ev, act, order, start, acts.actor, obs.target, state.people, plan.scored_mask,
-           plan.rule_points, plan.rule_list, plan.rule_ceiling, plan.rule_cap,
+           plan.rule_points, plan.rule_ladder, plan.rule_ladder_len, plan.rule_list,
+           plan.rule_ceiling, plan.rule_cap,
            plan.list_grade_mask,
            plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior, info,
            np.empty(n_shards, dtype=np.int64))
