@@ -179,3 +179,33 @@ def test_a_new_period_gives_everyone_12_points_and_a_clean_record():
     # the reset gives points back, but confiscations stay in force until the test
     assert res.daily.iloc[299]["listed"] == res.daily.iloc[300]["listed"] > 0
     assert res.daily.iloc[300]["grade_no_points"] == 0
+
+
+def _national_capacity(capacity):
+    s, _ = load("national")
+    d = s.model_dump()
+    d["channels"][0]["misattribution"] = 0.5
+    d["lists"][0]["exits"]["appeal_share"] = 1.0
+    d["lists"][0]["exits"]["appeal_capacity"] = capacity
+    return socialcredit.run(socialcredit.Scenario.model_validate(d), population=500_000,
+                            days=365, report=False)
+
+
+def test_a_court_that_decides_few_appeals_a_day_keeps_wrongful_listings_longer():
+    # about 0.6 wrongful listings a day at this size; the slow court decides 0.4 a day
+    fast, slow, none = (_national_capacity(c) for c in (1000.0, 0.8, 0.0))
+    for res in (fast, slow, none):
+        assert res.daily["appeals_filed"].sum() > 100
+
+    def days_to_clear(res):
+        d = res.daily
+        return d["wrongful_days_cleared"].sum() / d["appeals_upheld"].sum()
+
+    # with room to spare, an appeal is decided after the review time (25 days, R1)
+    assert days_to_clear(fast) == pytest.approx(25, abs=1)
+
+    # a court with too few decisions a day falls behind: a backlog and longer waits
+    assert days_to_clear(slow) > 1.5 * days_to_clear(fast)
+    assert slow.daily["appeals_pending"].iloc[-1] > 2 * fast.daily["appeals_pending"].iloc[-1]
+    # a court that decides nothing never revokes a wrongful listing
+    assert none.daily["appeals_upheld"].sum() == 0

@@ -19,7 +19,7 @@ from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
 from .plan import Plan, build
-from .state import AGE, OFFENCES, State, allocate
+from .state import AGE, EXIT_APPEAL, OFFENCES, State, allocate
 
 AUTO_CHECKPOINT_SECONDS = 300.0
 """Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
@@ -149,6 +149,9 @@ class Simulation:
         row["listed"] = int(state.counters[2])
         row["listed_cumulative"] = int(state.counters[3])
         row.update({k: int(v) for k, v in zip(LIST_TALLY, list_tally, strict=True)})
+        in_force = state.active[: state.n_active]
+        # listings in force whose appeal will succeed, still waiting for the decision
+        row["appeals_pending"] = int(np.count_nonzero(state.log_exit[in_force] == EXIT_APPEAL))
         if len(plan.list_names) > 1:
             per = np.bincount(state.log_list[state.active[: state.n_active]],
                               minlength=len(plan.list_names))

@@ -135,6 +135,7 @@ class Plan:
     list_appeal_days: np.ndarray  # float64
     list_extend: np.ndarray  # bool
     list_restore: np.ndarray  # bool: complying returns the score to start
+    list_appeal_cap: np.ndarray  # float64: appeals decided a day (-1: unlimited)
     black_mask: int
     # gates
     gate_names: list[str]
@@ -262,6 +263,9 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
                                    dtype=np.int64),
         list_appeal_share=np.array([x.exits.appeal_share for x in s.lists]),
         list_appeal_days=np.array([x.exits.appeal_days for x in s.lists]),
+        list_appeal_cap=np.array(
+            [-1.0 if x.exits.appeal_capacity is None
+             else x.exits.appeal_capacity * population / 1e6 for x in s.lists]),
         list_restore=np.array([x.exits.restore_points for x in s.lists], dtype=np.bool_),
         list_extend=np.array([x.exits.extend_if_still_qualifies for x in s.lists],
                              dtype=np.bool_),

@@ -52,6 +52,7 @@ class State:
     log_extended: np.ndarray  # int16: times extended
     active: np.ndarray  # int64: positions in the log of listings in force
     counters: np.ndarray  # int64[4]: log size, active size, on a black list, ever listed
+    appeal_booked: np.ndarray  # float64[lists]: day up to which appeal decisions are booked
     deter_seen: np.ndarray  # float64[acts, regions]: average acts recorded a day
     deter_done: np.ndarray  # float64[acts, regions]: average acts committed a day
     day: int = 0
@@ -122,6 +123,7 @@ def allocate(plan: Plan) -> State:
         log_extended=np.zeros(cap, dtype=np.int16),
         active=np.zeros(cap, dtype=np.int64),
         counters=np.zeros(4, dtype=np.int64),
+        appeal_booked=np.zeros(len(plan.list_names)),
         deter_seen=np.zeros((plan.n_acts, len(plan.region_names))),
         deter_done=np.zeros((plan.n_acts, len(plan.region_names))),
     )

@@ -217,6 +217,12 @@ class ListExits(Sourced):
                                 "appeal revokes (0: no appeal).")
     appeal_days: float = Field(ge=0, le=3650, description="Mean days until a successful "
                                "appeal revokes a listing.")
+    appeal_capacity: float | None = Field(
+        default=None, ge=0, le=1e6,
+        description="Appeals decided per day per million citizens. With it, appeals are "
+        "decided in the order filed, no sooner than appeal_days after filing, as capacity "
+        "allows (0: never). Without it, capacity is unlimited and a successful appeal takes "
+        "an exponential time with mean appeal_days.")
     restore_points: bool = Field(
         default=False, description="Complying (e.g. passing a test) also returns the score "
         "to start and forgets ladder offences.")

@@ -40,8 +40,13 @@ RESTORED = -2
 
 @njit(cache=True)
 def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appeal_share,
-               appeal_days):
-    """Draw when and why a listing made on `since` will end."""
+               appeal_days, appeal_cap, appeal_booked, out):
+    """Draw when and why a listing made on `since` will end.
+
+    With an appeal capacity, decisions are booked first come, first served: an appeal is
+    decided at the first free slot on or after `appeal_days` from filing, `appeal_cap`
+    slots a day.
+    """
     until = since + duration[li]
     why = EXIT_EXPIRED
     if comply_rate[li] > 0:
@@ -51,8 +56,16 @@ def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appe
             until = day
             why = EXIT_COMPLIED
     if wrongful and appeal_share[li] > 0 and uniform(k, 1) < appeal_share[li]:
-        t = -math.log(1.0 - uniform(k, 2)) * appeal_days[li]
-        day = since + max(1, int(math.ceil(t)))
+        out[7] += 1  # appeals filed
+        if appeal_cap[li] < 0:
+            t = -math.log(1.0 - uniform(k, 2)) * appeal_days[li]
+            day = since + max(1, int(math.ceil(t)))
+        elif appeal_cap[li] > 0:
+            slot = max(since + max(1.0, appeal_days[li]), appeal_booked[li])
+            appeal_booked[li] = slot + 1.0 / appeal_cap[li]
+            day = int(math.ceil(slot))
+        else:
+            day = until  # no capacity: never decided
         if day < until:
             until = day
             why = EXIT_APPEAL
@@ -62,7 +75,8 @@ def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appe
 @njit(cache=True)
 def _enter(ev, target, entry, wrongmask, prior, day, day_key, black_mask, flags, log_id,
            log_list, log_since, log_until, log_exit, log_wrongful, log_extended, active,
-           counters, duration, comply_rate, comply_delay, appeal_share, appeal_days, out):
+           counters, duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
+           appeal_booked, out):
     n_lists = len(duration)
     for i in range(len(ev)):
         if entry[i] == 0:
@@ -76,7 +90,7 @@ def _enter(ev, target, entry, wrongmask, prior, day, day_key, black_mask, flags,
             wrongful = (wrongmask[i] >> li) & 1 == 1
             k = key2(key2(day_key, t), li)
             until, why = _plan_exit(k, li, day, wrongful, duration, comply_rate, comply_delay,
-                                    appeal_share, appeal_days)
+                                    appeal_share, appeal_days, appeal_cap, appeal_booked, out)
             p = counters[0]
             log_id[p] = t
             log_list[p] = li
@@ -101,7 +115,8 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
           list_grade_mask, list_extend, list_restore, start_points, pmin, pmax, log_id,
           log_list, log_since, log_until, log_exit,
           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
-          appeal_share, appeal_days, out, restored_ids, restored_pts):
+          appeal_share, appeal_days, appeal_cap, appeal_booked, out, restored_ids,
+          restored_pts):
     n_restored = 0
     i = 0
     while i < counters[1]:
@@ -115,7 +130,8 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
                 and (list_grade_mask[li] >> grade_of[score[t] - pmin]) & 1):
             k = key2(key2(day_key, t), 64 + li)
             until, why = _plan_exit(k, li, day, log_wrongful[p], duration, comply_rate,
-                                    comply_delay, appeal_share, appeal_days)
+                                    comply_delay, appeal_share, appeal_days, appeal_cap,
+                                    appeal_booked, out)
             log_until[p] = until
             log_exit[p] = why
             log_extended[p] += 1
@@ -165,9 +181,9 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
 
 
 # out: new listings, exits, wrongful listings, extensions, complied, appeals upheld,
-# days wrongful listings lasted (summed over today's upheld appeals)
+# days wrongful listings lasted (summed over today's upheld appeals), appeals filed
 LIST_TALLY = ("listed_new", "list_exits", "wrongful_listings", "list_extensions",
-              "exits_complied", "appeals_upheld", "wrongful_days_cleared")
+              "exits_complied", "appeals_upheld", "wrongful_days_cleared", "appeals_filed")
 
 
 def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.ndarray):
@@ -179,7 +195,8 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.
            plan.black_mask, state.flags, state.log_id, state.log_list, state.log_since,
            state.log_until, state.log_exit, state.log_wrongful, state.log_extended,
            state.active, state.counters, plan.list_duration, plan.list_comply_rate,
-           plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out)
+           plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
+           plan.list_appeal_cap, state.appeal_booked, out)
     restored_ids = np.empty(1024, dtype=np.int64)
     restored_pts = np.empty((1024, 3), dtype=np.int64)
     n = _exit(day, day_key, plan.black_mask, state.score, state.wrong, state.lists, state.flags,
@@ -188,6 +205,6 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.
               state.log_list, state.log_since, state.log_until,
               state.log_exit, state.log_wrongful, state.log_extended, state.active,
               state.counters, plan.list_duration, plan.list_comply_rate,
-              plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days, out,
-              restored_ids, restored_pts)
+              plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
+              plan.list_appeal_cap, state.appeal_booked, out, restored_ids, restored_pts)
     return out, restored_ids[:n], restored_pts[:n]
