@@ -22,9 +22,7 @@ SOURCE_IDS = (
 )
 """Ids of the facts in SOURCES.md; ``C`` is its calibration series."""
 
-AREAS = ("administrative", "commercial", "social", "judicial")
 AGE_GROUPS = ("child", "adult", "elder")
-REGION_TYPES = ("urban", "rural")
 NAME = r"^[a-z][a-z0-9_]*$"
 GRADE_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*$"
 MAX_LISTS = 8
