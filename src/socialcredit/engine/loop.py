@@ -19,7 +19,7 @@ from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
 from .plan import Plan, build
-from .state import AGE, EXIT_APPEAL, OFFENCES, State, allocate
+from .state import AGE, EXIT_APPEAL, OFFENCES, State, allocate, is_scored
 
 AUTO_CHECKPOINT_SECONDS = 300.0
 """Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
@@ -27,13 +27,14 @@ STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "re
 
 
 @njit(parallel=True, cache=True)
-def _count_ages(flags):
+def _count_ages(flags, scored_mask):
+    """Citizens per (age group, scored)."""
     n = len(flags)
     nb = (n + (1 << 20) - 1) >> 20
-    part = np.zeros((nb, 4), dtype=np.int64)
+    part = np.zeros((nb, 4, 2), dtype=np.int64)
     for b in prange(nb):
         for i in range(b << 20, min(n, (b + 1) << 20)):
-            part[b, flags[i] & AGE] += 1
+            part[b, flags[i] & AGE, 1 if is_scored(flags[i], scored_mask) else 0] += 1
     return part.sum(axis=0)[:3]
 
 
@@ -50,7 +51,7 @@ def _reset(people, scored_mask, start, grade_of, pmin, census_shape):
         for i in range(b << 20, min(n, (b + 1) << 20)):
             p = people[i]
             age = p.flags & AGE
-            if (scored_mask >> age) & 1:
+            if is_scored(p.flags, scored_mask):
                 p.score = start
                 p.wrong = 0
                 p.flags = p.flags & ~OFFENCES
@@ -70,13 +71,12 @@ class Simulation:
         if populate:
             generate(self.plan, self.state)
             plan, state = self.plan, self.state
-            by_age = _count_ages(state.flags)
+            by_age = _count_ages(state.flags, plan.scored_mask)
             start_grade = plan.grade_of[plan.start_points - plan.pmin]
-            for age, n in enumerate(by_age):
-                scored = (plan.scored_mask >> age) & 1
-                state.census[0, age, start_grade if scored else -1] = n
-                if scored:
-                    state.hist[plan.start_points - plan.pmin] += n
+            for age, (unscored, scored) in enumerate(by_age):
+                state.census[0, age, -1] = unscored
+                state.census[0, age, start_grade] = scored
+                state.hist[plan.start_points - plan.pmin] += scored
         self.start_hist = self.state.hist.copy()
         self.daily: list[dict] = []
         self.ledger: list[tuple] = []
@@ -116,7 +116,7 @@ class Simulation:
         t3 = clock()
         rating = rate(plan, state)
         t4 = clock()
-        list_tally, restored_ids, restored = update_lists(plan, state, day, scored, obs.target)
+        list_tally, restored_ids, restored = update_lists(plan, state, day, scored)
         t5 = clock()
         gate_counts = gates(plan, state, day)
         t6 = clock()
@@ -145,6 +145,7 @@ class Simulation:
         row.update(rating)
         row["acts_committed"] = int(committed.sum())
         row["acts_observed"] = int(observed.sum())
+        row["expression_acts"] = int(committed[plan.act_expression].sum())
         row.update({k: int(v) for k, v in zip(TALLY, scored.tally, strict=True)})
         row["listed"] = int(state.counters[2])
         row["listed_cumulative"] = int(state.counters[3])
@@ -158,6 +159,7 @@ class Simulation:
             for name, c in zip(plan.list_names, per, strict=True):
                 row[f"{name}_listed"] = int(c)
         self.gate_totals += gate_counts
+        row["children_denied"] = int(gate_counts[plan.gate_children, 1].sum())
         for g, name in enumerate(plan.gate_names):
             row[f"{name}_attempts"] = int(gate_counts[g, 0])
             row[f"{name}_denied"] = int(gate_counts[g, 1])

@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..scenario.schema import AGE_GROUPS, Scenario
+from ..scenario.schema import AGE_GROUPS, AREAS, Scenario, region_matches
 from ..society.traits import age_probabilities
 from .random import bits_for, derive, stream_id
 
@@ -122,7 +122,7 @@ class Plan:
     rule_ceiling: np.ndarray  # int32[acts]: top of `max_grade` (pmax if none)
     rule_cap: np.ndarray  # int32[acts]: rewards stop here (pmax if none)
     rule_days: np.ndarray  # int64[acts, 2]: first day the rule applies, first day it does not
-    rule_ladder: np.ndarray  # int64[acts, 7]: points by offence number
+    rule_ladder: np.ndarray  # int64[acts, 4]: points by offence number
     rule_ladder_len: np.ndarray  # int64[acts]: 0 for a rule without a ladder
     # lists
     list_names: list[str]
@@ -151,6 +151,27 @@ class Plan:
     deter_strength: float
     deter_alpha: float
     deter_severity: np.ndarray  # float64[acts]: min(1, |points| / reference)
+    # local systems, pseudo-acts, mechanisms (see `_mechanisms`)
+    act_area: np.ndarray = field(default=None)  # int64[acts]: index in AREAS
+    act_regions: np.ndarray = field(default=None)  # bool[acts, regions]: where it happens
+    rule_regions: np.ndarray = field(default=None)  # bool[rules, regions]: whom it scores
+    rule_local: np.ndarray = field(default=None)  # bool[rules]: not every region
+    rule_when: np.ndarray = field(default=None)  # int64[rules]: grades it applies to
+    scored_regions: np.ndarray = field(default=None)  # bool[regions]
+    members: float = 1.0
+    ties: int = 0
+    tie_key: np.ndarray = field(default=None)  # uint64[regions]: the acquaintance ring's key
+    mech: np.ndarray = field(default=None)  # float64[MECH]: switches and rates
+    assoc_areas: int = 0
+    cut_grades: int = 0
+    buyer_grades: int = -1
+    false_acts: np.ndarray = field(default=None)  # int64
+    sabotage_acts: np.ndarray = field(default=None)  # int64
+    informant_key: np.uint64 = np.uint64(0)
+    channel_informant: np.ndarray = field(default=None)  # bool[channels]
+    act_expression: np.ndarray = field(default=None)  # bool[acts]
+    gate_children: np.ndarray = field(default=None)  # bool[gates]
+    children_per_adult: float = 0.0
     # work blocks for acts
     ab_act: np.ndarray = field(default=None)
     ab_region: np.ndarray = field(default=None)
@@ -207,7 +228,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
     rule_ceiling = np.full(n_acts, p.max, dtype=np.int32)
     rule_cap = np.full(n_acts, p.max, dtype=np.int32)
     rule_days = np.tile(np.array([0, NEVER], dtype=np.int64), (n_acts, 1))
-    rule_ladder = np.zeros((n_acts, 7), dtype=np.int64)
+    rule_ladder = np.zeros((n_acts, 4), dtype=np.int64)
     rule_ladder_len = np.zeros(n_acts, dtype=np.int64)
     for r in s.rules:
         a = act_idx[r.act]
@@ -284,8 +305,102 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
             [min(1.0, abs(int(rule_points[i])) / d.reference_points)
              if rule_has[i] and rule_points[i] < 0 else 0.0 for i in range(n_acts)]),
     )
+    _mechanisms(plan, s)
     _blocks(plan)
     return plan
+
+
+PSEUDO = ("association", "informant_reward", "points_bought")
+"""Rules past the scenario's acts: points lost for a tie's act, an informant's reward, points
+bought. Records under them carry these rule numbers (n_acts + position)."""
+MECH = ("assoc_on", "assoc_share", "cut_share", "score_weight", "score_every", "inform_on",
+        "inform_share", "false_rate_day", "reward", "manip_on", "buy_rate_day", "sabotage_rate_day",
+        "chill_on", "chill_strength", "chill_alpha")
+M = {name: i for i, name in enumerate(MECH)}
+
+
+def _mechanisms(plan: Plan, s: Scenario) -> None:
+    """Local systems, pseudo-rules and the switches of association, informants, manipulation
+    and chilling, as arrays."""
+    regions = plan.region_names
+    n_acts = plan.n_acts
+    grade_idx = {g: i for i, g in enumerate(plan.grade_names)}
+    act_idx = {a: i for i, a in enumerate(plan.act_names)}
+
+    def gmask(names: list[str], default: int = 0) -> int:
+        return sum(1 << grade_idx[n] for n in set(names)) if names else default
+
+    plan.act_area = np.array([AREAS.index(a.area) for a in s.acts], dtype=np.int64)
+    plan.act_regions = np.array([region_matches(regions, a.regions) for a in s.acts],
+                                dtype=np.bool_).reshape(n_acts, len(regions))
+    plan.act_expression = plan.act_area == AREAS.index("expression")
+    n_rules = n_acts + len(PSEUDO)
+    rule_regions = np.ones((n_rules, len(regions)), dtype=np.bool_)
+    for r in s.rules:
+        rule_regions[act_idx[r.act]] = region_matches(regions, r.regions)
+    plan.rule_regions = rule_regions
+    plan.rule_local = ~rule_regions.all(axis=1)
+    plan.scored_regions = np.array(region_matches(regions, s.points.regions), dtype=np.bool_)
+    plan.members = s.points.members
+    plan.ties = s.society.ties
+    plan.tie_key = np.array([derive(k ^ stream_id("ties"), 0) for k in plan.region_key],
+                            dtype=np.uint64)
+    plan.informant_key = derive(plan.seed_key ^ stream_id("informants"), 0)
+    plan.channel_informant = np.array([c.kind == "informant" for c in s.channels],
+                                      dtype=np.bool_)
+    plan.gate_children = np.array([g.children for g in s.gates], dtype=np.bool_)
+    ages = s.society.ages
+    plan.children_per_adult = ages.child / ages.adult if ages.adult > 0 else 0.0
+
+    mech = np.zeros(len(MECH))
+    a, inf, man = s.association, s.informants, s.manipulation
+    pts = np.zeros(len(PSEUDO), dtype=np.int32)
+    when = np.full(n_rules, -1, dtype=np.int64)
+    if a is not None and a.enabled:
+        mech[M["assoc_on"]] = 1
+        mech[M["assoc_share"]] = a.penalty_share
+        mech[M["cut_share"]] = a.cut_share
+        mech[M["score_weight"]] = a.score_weight
+        mech[M["score_every"]] = a.score_every_days
+        plan.assoc_areas = sum(1 << AREAS.index(x) for x in set(a.areas))
+        plan.cut_grades = gmask(a.cut_grades)
+    if inf is not None and inf.enabled:
+        mech[M["inform_on"]] = 1
+        mech[M["inform_share"]] = inf.share
+        mech[M["false_rate_day"]] = inf.false_reports_per_year / 365.0
+        mech[M["reward"]] = inf.reward_points
+        pts[1] = inf.reward_points
+    if man is not None and man.enabled:
+        mech[M["manip_on"]] = 1
+        mech[M["buy_rate_day"]] = man.buy_per_year / 365.0
+        mech[M["sabotage_rate_day"]] = man.sabotage_per_year / 365.0
+        pts[2] = man.buy_points
+        when[n_acts + 2] = gmask(man.buyer_grades, -1)
+    ch = s.responses.chilling
+    if ch is not None and ch.enabled:
+        mech[M["chill_on"]] = 1
+        mech[M["chill_strength"]] = ch.strength
+        mech[M["chill_alpha"]] = 1.0 / ch.memory_days
+    plan.mech = mech
+    plan.rule_when = when
+    plan.false_acts = np.array([act_idx[x] for x in inf.false_acts] if inf else [],
+                               dtype=np.int64)
+    plan.sabotage_acts = np.array([act_idx[x] for x in man.sabotage_acts] if man else [],
+                                  dtype=np.int64)
+    # pseudo-rules extend the per-rule arrays
+    pm = plan
+    pm.rule_points = np.concatenate([pm.rule_points, pts])
+    pm.rule_has = np.concatenate([pm.rule_has, np.ones(len(PSEUDO), dtype=np.bool_)])
+    pm.rule_list = np.concatenate([pm.rule_list, -np.ones(len(PSEUDO), dtype=np.int64)])
+    pm.rule_ceiling = np.concatenate([pm.rule_ceiling, np.full(len(PSEUDO), pm.pmax,
+                                                               dtype=np.int32)])
+    pm.rule_cap = np.concatenate([pm.rule_cap, np.full(len(PSEUDO), pm.pmax, dtype=np.int32)])
+    pm.rule_days = np.concatenate([pm.rule_days, np.tile(np.array([0, NEVER], dtype=np.int64),
+                                                         (len(PSEUDO), 1))])
+    pm.rule_ladder = np.concatenate([pm.rule_ladder, np.zeros((len(PSEUDO), 4),
+                                                              dtype=np.int64)])
+    pm.rule_ladder_len = np.concatenate([pm.rule_ladder_len, np.zeros(len(PSEUDO),
+                                                                      dtype=np.int64)])
 
 
 def _blocks(plan: Plan) -> None:
@@ -303,6 +418,8 @@ def _blocks(plan: Plan) -> None:
             continue
         akey = derive(plan.seed_key ^ stream_id("act:" + name), 0)
         for r in range(nr):
+            if not plan.act_regions[a, r]:
+                continue
             rkey = derive(akey, r)
             for k in range(CLASSES):
                 lo, hi = int(class_lo[r, k]), int(class_lo[r, k + 1])

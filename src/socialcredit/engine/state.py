@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 from .plan import Plan
 
@@ -24,8 +25,17 @@ HEAD = 1 << 2
 TRACKED = 1 << 3
 EVER_LISTED = 1 << 4
 OFFENCE_SHIFT = 5
-OFFENCES = 0b111 << OFFENCE_SHIFT
-"""Bits 5-7 of flags: offences counted by ladder rules this period (0 to 7)."""
+OFFENCES = 0b11 << OFFENCE_SHIFT
+"""Bits 5-6 of flags: offences counted by ladder rules this period (0 to 3)."""
+MAX_OFFENCES = 3
+UNSCORED = 1 << 7
+"""Never scored: not a member of a voluntary score, or living outside the scored regions."""
+
+
+@njit(inline="always", cache=True)
+def is_scored(flags, scored_mask):
+    """Whether a citizen with these flags is scored (age group scored, not opted out)."""
+    return ((scored_mask >> (flags & AGE)) & 1) == 1 and (flags & UNSCORED) == 0
 
 EXIT_NONE, EXIT_EXPIRED, EXIT_COMPLIED, EXIT_APPEAL = 0, 1, 2, 3
 EXIT_NAMES = {EXIT_NONE: "", EXIT_EXPIRED: "expired", EXIT_COMPLIED: "complied",
@@ -55,6 +65,7 @@ class State:
     appeal_booked: np.ndarray  # float64[lists]: day up to which appeal decisions are booked
     deter_seen: np.ndarray  # float64[acts, regions]: average acts recorded a day
     deter_done: np.ndarray  # float64[acts, regions]: average acts committed a day
+    chill: np.ndarray  # float64[2, regions]: average expression acts recorded, committed a day
     day: int = 0
 
     @property
@@ -126,4 +137,5 @@ def allocate(plan: Plan) -> State:
         appeal_booked=np.zeros(len(plan.list_names)),
         deter_seen=np.zeros((plan.n_acts, len(plan.region_names))),
         deter_done=np.zeros((plan.n_acts, len(plan.region_names))),
+        chill=np.zeros((2, len(plan.region_names))),
     )

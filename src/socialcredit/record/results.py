@@ -12,7 +12,8 @@ import pandas as pd
 from numba import njit, prange
 
 from ..engine.loop import Simulation
-from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED
+from ..engine.plan import PSEUDO
+from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED, is_scored
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
 from ..stages.lists import CORRECTED, RESTORED
@@ -96,11 +97,12 @@ def _ledger(sim: Simulation) -> pd.DataFrame:
                                                   np.int32, np.bool_)]
     raw = dict(zip(cols, parts, strict=True))
     n_acts = len(plan.act_names)
-    act_names = np.array(plan.act_names + ["appeal_correction", "points_restored"],
-                         dtype=object)
+    n_rules = n_acts + len(PSEUDO)
+    act_names = np.array(plan.act_names + list(PSEUDO) + ["appeal_correction",
+                                                          "points_restored"], dtype=object)
     ch_names = np.array(plan.channel_names + [""], dtype=object)
     act_idx = np.select([raw["act"] == CORRECTED, raw["act"] == RESTORED],
-                        [n_acts, n_acts + 1], raw["act"])
+                        [n_rules, n_rules + 1], raw["act"])
     start = pd.Timestamp(sim.scenario.scenario.start)
     score_after = raw["score_after"].astype(np.int64)
     df = pd.DataFrame({
@@ -110,8 +112,8 @@ def _ledger(sim: Simulation) -> pd.DataFrame:
         "act": act_names[act_idx],
         "channel": ch_names[np.where(raw["channel"] < 0, len(plan.channel_names),
                                      raw["channel"])],
-        "rule": np.where(act_idx < n_acts, act_names[act_idx],
-                         np.where(act_idx == n_acts, "appeal", "compliance")),
+        "rule": np.where(act_idx < n_rules, act_names[act_idx],
+                         np.where(act_idx == n_rules, "appeal", "compliance")),
         "points": raw["points"].astype(np.int32),
         "score_after": score_after.astype(np.int32),
         "grade_after": np.array(plan.grade_names, dtype=object)[
@@ -189,7 +191,7 @@ def _group_sums(people, start, n, black_mask, scored_mask, grade_of, pmin, n_gra
             age = p.flags & AGE
             row = part[b, age]
             row[0] += 1
-            if (scored_mask >> age) & 1:
+            if is_scored(p.flags, scored_mask):
                 row[1] += 1
                 row[2] += p.score
                 row[len(GROUP_STATS) + grade_of[p.score - pmin]] += 1
@@ -262,7 +264,7 @@ def _citizen_columns(people, lo, region_start, region_of_block, grade_of, pmin, 
             region[j] = r
             age[j] = g
             grade[j] = grade_of[p.score - pmin]
-            scored[j] = (scored_mask >> g) & 1
+            scored[j] = is_scored(f, scored_mask)
             head[j] = (f & HEAD) != 0
             ever[j] = (f & EVER_LISTED) != 0
             tracked[j] = (f & TRACKED) != 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import fnmatch
 import re
 from typing import Literal
 
@@ -23,6 +24,9 @@ SOURCE_IDS = (
 """Ids of the facts in SOURCES.md; ``C`` is its calibration series."""
 
 AGE_GROUPS = ("child", "adult", "elder")
+AREAS = ("administrative", "commercial", "financial", "social", "judicial", "expression")
+"""Areas of life an act belongs to; `expression` (speech, posts) is what chilling and
+association act on by default."""
 NAME = r"^[a-z][a-z0-9_]*$"
 GRADE_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*$"
 MAX_LISTS = 8
@@ -101,6 +105,9 @@ class Society(Sourced):
                                  description="Simulated citizens in a default run (default: "
                                  "population, one citizen per person).")
     household_size: float = Field(ge=1, le=10, description="Mean household size.")
+    ties: int = Field(default=6, ge=0, le=64, description="Friends, relatives and neighbours "
+                      "each person has (a ring of acquaintance in each region, unrelated to "
+                      "traits); informants, association and sabotage act along them.")
     ages: AgeShares
     regions: list[Region] = Field(default_factory=list)
     regions_from: RegionsFrom | None = None
@@ -134,7 +141,7 @@ class Society(Sourced):
 
 class Act(Sourced):
     name: str = Field(pattern=NAME)
-    area: Literal["administrative", "commercial", "social", "judicial"]
+    area: Literal[AREAS]
     valence: Literal["bad", "good"] = Field(
         description="Bad acts come more often from people with a high misconduct trait, "
         "good ones from people with a low one.")
@@ -144,6 +151,9 @@ class Act(Sourced):
                           "alike).")
     ages: list[Literal["child", "adult", "elder"]] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who commit it.")
+    regions: list[str] = Field(
+        default_factory=list, description="Regions where it happens, as names or patterns "
+        "like 'shandong_*' (default: everywhere).")
 
 
 class Channel(Sourced):
@@ -165,9 +175,12 @@ class Rule(Sourced):
     cap: int | None = Field(
         default=None, description="A reward never lifts a score above this value.")
     ladder: builtins.list[int] = Field(
-        default_factory=builtins.list, max_length=7,
+        default_factory=builtins.list, max_length=4,
         description="Points for a person's 1st, 2nd, 3rd... offence under any ladder rule in "
         "the current period (the last step repeats); replaces `points` when given.")
+    regions: builtins.list[str] = Field(
+        default_factory=builtins.list, description="Regions whose citizens the rule scores, "
+        "as names or patterns like 'shandong_*' (a local system; default: everywhere).")
     starts: dt.date | None = Field(default=None, description="First day the rule applies "
                                    "(timeline; default: from the start).")
     ends: dt.date | None = Field(default=None, description="First day the rule no longer "
@@ -180,6 +193,12 @@ class Points(Sourced):
     max: int = Field(ge=-30_000, le=30_000)
     ages: list[Literal["child", "adult", "elder"]] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who are scored.")
+    members: float = Field(
+        default=1.0, ge=0, le=1, description="Share of people who join (a voluntary score); "
+        "the others are never scored.")
+    regions: list[str] = Field(
+        default_factory=list, description="Regions whose citizens are scored, as names or "
+        "patterns (default: everywhere); elsewhere people are not scored.")
     reset_days: int | None = Field(
         default=None, ge=1, le=36_500, description="Every this many days all scores return "
         "to start and ladder offences are forgotten (default: never).")
@@ -250,6 +269,10 @@ class Gate(Sourced):
                                   description="Lists whose members get a perk.")
     ages: list[Literal["child", "adult", "elder"]] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who try.")
+    children: bool = Field(
+        default=False, description="Attempts are made for people's children (e.g. school "
+        "places) and answered by the parent's lists and grade; denials count as "
+        "children_denied. `attempts` is then per child per year.")
     starts: dt.date | None = Field(default=None, description="First day denials and perks "
                                    "apply (timeline; before it everyone is let through).")
     ends: dt.date | None = Field(default=None, description="First day denials and perks no "
@@ -266,8 +289,70 @@ class Deterrence(Sourced):
                                     "larger deters fully.")
 
 
+class Chilling(Sourced):
+    """People speak less when speech is punished."""
+
+    enabled: bool = True
+    strength: float = Field(ge=0, le=1, description="Largest fall in the rate of expression "
+                            "acts, reached when every one is punished.")
+    memory_days: float = Field(ge=1, le=3650, description="Days over which people judge how "
+                               "often speech is punished.")
+
+
 class Responses(Strict):
     deterrence: Deterrence
+    chilling: Chilling | None = None
+
+
+class Association(Sourced):
+    """Penalties that spread along ties, and ties cut to low scorers."""
+
+    enabled: bool = True
+    penalty_share: float = Field(ge=0, le=1, description="Share of a person's penalty for an "
+                                 "act in `areas` that each of their ties also loses.")
+    areas: list[Literal[AREAS]] = Field(default_factory=lambda: ["expression"],
+                                        description="Areas of acts whose penalties spread.")
+    cut_grades: list[str] = Field(default_factory=list, description="Grades whose holders "
+                                  "their ties may cut off.")
+    cut_share: float = Field(default=0.0, ge=0, le=1, description="Chance a tie of a person "
+                             "in cut_grades has cut them off, so no penalty reaches it.")
+    score_weight: float = Field(default=0.0, ge=0, le=1, description="Weight of the ties' "
+                                "mean score in a person's score, applied every "
+                                "score_every_days (0: ties' scores do not weigh).")
+    score_every_days: int = Field(default=30, ge=1, le=3650)
+
+
+class Informants(Sourced):
+    """Citizens who report the acts of their ties, sometimes falsely, for a reward."""
+
+    enabled: bool = True
+    share: float = Field(ge=0, le=1, description="Share of citizens who inform. An act seen "
+                         "by an informant channel is reported only when the tie who sees it "
+                         "is an informant; the channel's coverage is then the chance they "
+                         "report what they see.")
+    false_reports_per_year: float = Field(default=0.0, ge=0, le=365, description="Reports of "
+                                          "acts that never happened, per informant per year, "
+                                          "each against one of their ties.")
+    false_acts: list[str] = Field(default_factory=list, description="Acts a false report "
+                                  "claims.")
+    reward_points: int = Field(default=0, ge=0, le=10_000,
+                               description="Points an informant gains per report.")
+
+
+class Manipulation(Sourced):
+    """Points bought on a black market and fabricated reports against an enemy."""
+
+    enabled: bool = True
+    buy_per_year: float = Field(default=0.0, ge=0, le=365, description="Purchases of points "
+                                "per person per year among those in buyer_grades.")
+    buy_points: int = Field(default=0, ge=0, le=10_000, description="Points one purchase "
+                            "adds.")
+    buyer_grades: list[str] = Field(default_factory=list, description="Grades whose holders "
+                                    "buy (default: all).")
+    sabotage_per_year: float = Field(default=0.0, ge=0, le=365, description="Fabricated "
+                                     "reports per person per year against one of their ties.")
+    sabotage_acts: list[str] = Field(default_factory=list, description="Acts a fabricated "
+                                     "report claims.")
 
 
 class Recording(Strict):
@@ -302,6 +387,9 @@ class Scenario(Strict):
     lists: list[ListDef] = Field(default_factory=list, max_length=MAX_LISTS)
     gates: list[Gate] = Field(default_factory=list)
     responses: Responses
+    association: Association | None = None
+    informants: Informants | None = None
+    manipulation: Manipulation | None = None
     recording: Recording = Recording()
 
     @model_validator(mode="after")
@@ -362,6 +450,30 @@ def check_references(s: Scenario) -> None:
         need(g.deny_grades, grades, f"gates[{i}].deny_grades", "grade")
         need(g.perk_grades, grades, f"gates[{i}].perk_grades", "grade")
 
+    if s.association is not None:
+        need(s.association.cut_grades, grades, "association.cut_grades", "grade")
+    if s.informants is not None:
+        need(s.informants.false_acts, acts, "informants.false_acts", "act")
+        if s.informants.false_reports_per_year > 0 and not s.informants.false_acts:
+            raise ReferenceError_("informants.false_acts", "false reports need at least one "
+                                  "act to claim; valid: " + ", ".join(sorted(acts)))
+    if s.manipulation is not None:
+        need(s.manipulation.buyer_grades, grades, "manipulation.buyer_grades", "grade")
+        need(s.manipulation.sabotage_acts, acts, "manipulation.sabotage_acts", "act")
+        if s.manipulation.sabotage_per_year > 0 and not s.manipulation.sabotage_acts:
+            raise ReferenceError_("manipulation.sabotage_acts", "sabotage needs at least one "
+                                  "act to claim; valid: " + ", ".join(sorted(acts)))
+    regions = [r.name for r in s.society.regions]
+    patterned = [(f"acts[{i}].regions", a.regions) for i, a in enumerate(s.acts)]
+    patterned += [(f"rules[{i}].regions", r.regions) for i, r in enumerate(s.rules)]
+    patterned += [("points.regions", s.points.regions)]
+    for loc, patterns in patterned:
+        for j, pat in enumerate(patterns):
+            if not fnmatch.filter(regions, pat):
+                shown = ", ".join(regions[:8]) + (", ..." if len(regions) > 8 else "")
+                raise ReferenceError_(f"{loc}[{j}]", f"{pat!r} matches no region; regions: "
+                                      f"{shown}")
+
     for section in ("rules", "gates"):
         for i, x in enumerate(getattr(s, section)):
             if x.starts and x.ends and x.ends <= x.starts:
@@ -386,6 +498,13 @@ def check_references(s: Scenario) -> None:
                                   f"gap between band {lo.name} (ends {lo.max}) and band "
                                   f"{hi.name} (starts {hi.min}); it should start at "
                                   f"{lo.max + 1}")
+
+
+def region_matches(regions: list[str], patterns: list[str]) -> list[bool]:
+    """Which regions a list of names or patterns picks (all when there are none)."""
+    if not patterns:
+        return [True] * len(regions)
+    return [any(fnmatch.fnmatchcase(r, p) for p in patterns) for r in regions]
 
 
 def region_table(table: str, urban_share: float, spec: dict) -> list[dict]:

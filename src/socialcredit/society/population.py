@@ -2,7 +2,8 @@
 
 No per-person input exists. Households are runs of consecutive ids (a flag marks each run's
 first member, who is never a child); regions are id ranges; traits are pure functions of the
-seed and the id (see `traits`), written here into the flags column.
+seed and the id (see `traits`), written here into the flags column, as is whether a person is
+outside the score (not a member of a voluntary score, or living outside its regions).
 """
 
 from __future__ import annotations
@@ -11,25 +12,31 @@ import numpy as np
 from numba import njit, prange
 
 from ..engine.plan import Plan
-from ..engine.random import derive, uniform
-from ..engine.state import HEAD, TRACKED, State
+from ..engine.random import derive, key2, stream_id, uniform
+from ..engine.state import HEAD, TRACKED, UNSCORED, State
 from .traits import TRAIT_BLOCK, trait
 
 
 @njit(parallel=True, cache=True)
-def _generate(people, start, n, key, probs):
+def _generate(people, start, n, key, probs, member_key, members, scored_region):
     nb = (n + TRAIT_BLOCK - 1) // TRAIT_BLOCK
     for b in prange(nb):
         for j in range(b * TRAIT_BLOCK, min(n, (b + 1) * TRAIT_BLOCK)):
             age, head = trait(key, j, probs)
-            people[start + j].flags = np.uint8(age | (HEAD if head else 0))
+            f = age | (HEAD if head else 0)
+            if not scored_region or (members < 1.0
+                                     and uniform(key2(member_key, start + j), 0) >= members):
+                f |= UNSCORED
+            people[start + j].flags = np.uint8(f)
 
 
 def generate(plan: Plan, state: State) -> None:
     """Fill the citizens' fixed traits (age group, household starts, tracked cohort)."""
+    member_key = derive(plan.seed_key ^ stream_id("members"), 0)
     for r in range(len(plan.region_names)):
         _generate(state.people, int(plan.region_start[r]), int(plan.region_size[r]),
-                  plan.society_key[r], plan.age_probs)
+                  plan.society_key[r], plan.age_probs, member_key, plan.members,
+                  bool(plan.scored_regions[r]))
     state.score[:] = plan.start_points
     rec = plan.scenario.recording
     n = plan.population

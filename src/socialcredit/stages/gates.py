@@ -5,7 +5,9 @@ and the census keeps how many citizens are in each such cell. So each day, for e
 cell, the number of attempts is one Poisson draw over the cell's people, and all of them get
 the cell's answer: the cost does not grow with the population or with the attempts. Counts
 are purchases or requests, not people (a person can be turned away several times). Outside
-a gate's timeline dates nobody is denied and nobody gets a perk.
+a gate's timeline dates nobody is denied and nobody gets a perk. A gate for children (school
+places) is tried for the children of the adults in each cell, as many as there are children
+per adult, and answered by the parent's cell.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..engine.plan import Plan
+from ..engine.plan import AGE_BITS, Plan
 from ..engine.random import derive, key2, poisson, stream_id
 from ..engine.state import State
 
@@ -49,8 +51,11 @@ def gates(plan: Plan, state: State, day: int) -> np.ndarray:
     """Today's (attempts, denied, perks) per gate, as an int64[gates, 3] array."""
     out = np.zeros((len(plan.gate_names), 3), dtype=np.int64)
     on = ((plan.gate_days[:, 0] <= day) & (day < plan.gate_days[:, 1])).astype(np.int64)
+    kids = plan.gate_children
+    rate = np.where(kids, plan.gate_rate_day * plan.children_per_adult, plan.gate_rate_day)
+    ages = np.where(kids, 1 << AGE_BITS["adult"], plan.gate_age_mask)
     _gates(state.census, derive(plan.seed_key ^ STREAM, day), plan.gate_keys,
-           plan.gate_rate_day, plan.gate_age_mask, plan.gate_deny_lists * on,
+           rate, ages, plan.gate_deny_lists * on,
            plan.gate_deny_grades * on, plan.gate_perk_grades * on, plan.gate_perk_lists * on,
            out)
     return out

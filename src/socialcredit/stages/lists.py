@@ -73,15 +73,15 @@ def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appe
 
 
 @njit(cache=True)
-def _enter(ev, target, entry, wrongmask, prior, day, day_key, black_mask, flags, log_id,
+def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, flags, log_id,
            log_list, log_since, log_until, log_exit, log_wrongful, log_extended, active,
            counters, duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
            appeal_booked, out):
     n_lists = len(duration)
-    for i in range(len(ev)):
+    for i in range(len(target)):
         if entry[i] == 0:
             continue
-        t = target[ev[i]]
+        t = target[i]
         if (prior[i] & black_mask) == 0 and (entry[i] & black_mask) != 0:
             counters[2] += 1  # newly on a black list
         for li in range(n_lists):
@@ -186,12 +186,12 @@ LIST_TALLY = ("listed_new", "list_exits", "wrongful_listings", "list_extensions"
               "exits_complied", "appeals_upheld", "wrongful_days_cleared", "appeals_filed")
 
 
-def update_lists(plan: Plan, state: State, day: int, scored: Scored, target: np.ndarray):
+def update_lists(plan: Plan, state: State, day: int, scored: Scored):
     """Enter today's listings and end those due; return the day's tallies and restorations."""
     out = np.zeros(len(LIST_TALLY), dtype=np.int64)
     state.ensure_log(int(np.count_nonzero(scored.entry)) * max(1, len(plan.list_names)))
     day_key = derive(plan.seed_key ^ STREAM, day)
-    _enter(scored.ev, target, scored.entry, scored.wrongmask, scored.prior, day, day_key,
+    _enter(scored.target, scored.entry, scored.wrongmask, scored.prior, day, day_key,
            plan.black_mask, state.flags, state.log_id, state.log_list, state.log_since,
            state.log_until, state.log_exit, state.log_wrongful, state.log_extended,
            state.active, state.counters, plan.list_duration, plan.list_comply_rate,

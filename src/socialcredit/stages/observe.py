@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..engine.plan import Plan
-from ..engine.random import below, derive, key2, stream_id, uniform
+from ..engine.plan import M, Plan
+from ..engine.random import below, derive, key2, permute, stream_id, uniform, unpermute
 from ..engine.state import State
 from ..society.traits import trait
 from .behave import Acts
@@ -21,10 +21,32 @@ from .behave import Acts
 STREAM = stream_id("observe")
 
 
+@njit(inline="always", cache=True)
+def tie(local, d, n, bits, key):
+    """The d-th tie of the citizen at `local` in a region of n: neighbours on a ring of
+    acquaintance, a keyed permutation of the region unrelated to traits (1st and 2nd ties are
+    the nearest, 3rd and 4th the next...). Ties are mutual."""
+    if n < 2:
+        return local
+    rank = unpermute(local, n, bits, key)
+    off = d // 2 + 1
+    if d & 1:
+        off = -off
+    return permute((rank + off) % n, n, bits, key)
+
+
+@njit(inline="always", cache=True)
+def informs(informant_key, cid, share):
+    """Whether citizen `cid` is an informant (a pure function of the seed and the id)."""
+    return uniform(key2(informant_key, cid), 0) < share
+
+
 @njit(parallel=True, cache=True)
 def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_channels,
              channel_key, channel_cov, channel_mis, region_start, region_size, region_type,
-             society_key, age_probs, scored_mask, channel, target, committed, observed):
+             society_key, age_probs, scored_mask, channel_informant, informed, inform_share,
+             informant_key, ties, region_bits, tie_key, channel, target, reporter, committed,
+             observed):
     for b in prange(len(count)):
         a = ab_act[b]
         r = ab_region[b]
@@ -36,6 +58,8 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
             e = offset[b] + j
             channel[e] = -1
             target[e] = -1
+            if informed:
+                reporter[e] = -1
             cid = actor[e]
             if cid < 0:
                 continue
@@ -47,6 +71,17 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
                     break
                 ck = key2(ek, channel_key[ch])
                 if uniform(ck, 0) < channel_cov[ch, rtype]:
+                    rep = -1
+                    if informed and channel_informant[ch]:
+                        # seen by one of the actor's ties; reported only by an informant
+                        if ties == 0:
+                            continue
+                        local = cid - region_start[r]
+                        rep = tie(local, below(ck, 3, ties), region_size[r], region_bits[r],
+                                  tie_key[r]) + region_start[r]
+                        if rep == cid or not informs(informant_key, rep, inform_share):
+                            continue
+                        reporter[e] = rep
                     channel[e] = ch
                     target[e] = cid
                     n_observed += 1
@@ -69,9 +104,10 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
 class Observed:
     """Per act: channel (-1 unseen) and the citizen whose record it lands on."""
 
-    def __init__(self, channel, target, committed, observed):
+    def __init__(self, channel, target, reporter, committed, observed):
         self.channel = channel
         self.target = target
+        self.reporter = reporter  # informant who reported it (-1 none; empty if no informants)
         self.committed = committed  # per work block
         self.observed = observed
 
@@ -83,10 +119,13 @@ def observe(plan: Plan, state: State, day: int, acts: Acts) -> Observed:
     target = np.empty(n, dtype=np.int64)
     committed = np.empty(len(acts.count), dtype=np.int64)
     observed = np.empty(len(acts.count), dtype=np.int64)
+    informed = bool(plan.mech[M["inform_on"]])
+    reporter = np.empty(n if informed else 0, dtype=np.int64)
     _observe(plan.ab_act, plan.ab_region, plan.ab_key, derive(plan.seed_key ^ STREAM, day),
              acts.count, acts.offset, acts.actor, plan.act_channels, plan.channel_key,
              plan.channel_cov,
              plan.channel_mis, plan.region_start, plan.region_size, plan.region_type,
-             plan.society_key, plan.age_probs, plan.scored_mask, channel, target, committed,
-             observed)
-    return Observed(channel, target, committed, observed)
+             plan.society_key, plan.age_probs, plan.scored_mask, plan.channel_informant,
+             informed, plan.mech[M["inform_share"]], plan.informant_key, plan.ties,
+             plan.region_bits, plan.tie_key, channel, target, reporter, committed, observed)
+    return Observed(channel, target, reporter, committed, observed)

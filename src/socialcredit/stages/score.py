@@ -1,9 +1,14 @@
-"""Score: rules turn recorded acts into points, and points can put a person on a list.
+"""Score: rules turn records into points, and points can put a person on a list.
 
-Recorded acts are sorted by the shard of the citizen they land on, and shards are processed in
-parallel, each in a fixed order, so no two threads touch one citizen and the result does not
-depend on the thread count. A listing is wrongful when, without the points lost to acts the
-person did not commit, they would not be on the list.
+A record is an act put on someone's record: an act a channel saw (on the actor's record, or
+by misattribution on another's), a report of an act that never happened (a false report by an
+informant, sabotage of an enemy), or a purchase of points on the black market. Records are
+sorted by the shard of the citizen they land on, and shards are processed in parallel, each in
+a fixed order, so no two threads touch one citizen and the result does not depend on the
+thread count. A second pass applies what the first pass caused: a share of a penalty for
+speech falls on the person's ties (association), and informants are rewarded for reports. A
+listing is wrongful when, without the points lost to acts the person did not commit, they
+would not be on the list.
 """
 
 from __future__ import annotations
@@ -11,55 +16,163 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..engine.plan import Plan
-from ..engine.state import AGE, OFFENCE_SHIFT, OFFENCES, TRACKED, State
+from ..engine.plan import PSEUDO, M, Plan
+from ..engine.random import below, derive, key2, poisson, stream_id, uniform
+from ..engine.state import AGE, MAX_OFFENCES, OFFENCE_SHIFT, OFFENCES, TRACKED, State, is_scored
 from .behave import Acts
-from .observe import Observed
+from .observe import Observed, tie
 
 SHARD_BITS = 16
+OBSERVED, FALSE_REPORT, SABOTAGE, BOUGHT, ASSOCIATION, REWARD = range(6)
+"""Kinds of record. The first three put an act on a record, and one that lands on someone who
+did not commit it is wrongful."""
+RULE_POINTS = -(1 << 40)
+"""`pts` of a record that takes its points from its rule."""
+STREAM = stream_id("score")
+
+
+class Records:
+    """Records as columns: rule (act or pseudo-rule), who acted, on whose record, through which
+    channel, in which region, of which kind, points (RULE_POINTS: the rule's), reporter."""
+
+    def __init__(self, act, actor, target, channel, region, kind, pts, reporter):
+        self.act = act
+        self.actor = actor
+        self.target = target
+        self.channel = channel
+        self.region = region
+        self.kind = kind
+        self.pts = pts
+        self.reporter = reporter
+
+    def __len__(self) -> int:
+        return len(self.act)
+
+    @staticmethod
+    def concat(parts: list[Records]) -> Records:
+        names = ("act", "actor", "target", "channel", "region", "kind", "pts", "reporter")
+        return Records(*(np.concatenate([getattr(p, n) for p in parts]) for n in names))
 
 
 @njit(parallel=True, cache=True)
-def _select(ab_act, count, offset, channel, rule_has):
-    """Recorded acts that a rule scores, in block order (two parallel passes)."""
+def _select(ab_act, ab_region, count, offset, actor, target, channel, reporter, informed,
+            rule_on):
+    """Records of the day's seen acts that a rule in force scores, in block order."""
     nb = len(count)
     per = np.zeros(nb + 1, dtype=np.int64)
     for b in prange(nb):
         c = 0
-        if rule_has[ab_act[b]]:
+        if rule_on[ab_act[b]]:
             for e in range(offset[b], offset[b] + count[b]):
                 if channel[e] >= 0:
                     c += 1
         per[b + 1] = c
     for b in range(nb):
         per[b + 1] += per[b]
-    ev = np.empty(per[nb], dtype=np.int64)
-    act = np.empty(per[nb], dtype=np.int64)
+    n = per[nb]
+    r_act = np.empty(n, dtype=np.int64)
+    r_actor = np.empty(n, dtype=np.int64)
+    r_target = np.empty(n, dtype=np.int64)
+    r_channel = np.empty(n, dtype=np.int8)
+    r_region = np.empty(n, dtype=np.int64)
+    r_rep = np.full(n, -1, dtype=np.int64)
     for b in prange(nb):
         a = ab_act[b]
-        if not rule_has[a]:
+        if not rule_on[a]:
             continue
         i = per[b]
         for e in range(offset[b], offset[b] + count[b]):
             if channel[e] >= 0:
-                ev[i] = e
-                act[i] = a
+                r_act[i] = a
+                r_actor[i] = actor[e]
+                r_target[i] = target[e]
+                r_channel[i] = channel[e]
+                r_region[i] = ab_region[b]
+                if informed:
+                    r_rep[i] = reporter[e]
                 i += 1
-    return ev, act
+    return r_act, r_actor, r_target, r_channel, r_region, r_rep
+
+
+@njit(cache=True)
+def _fabricate(day_key, region_start, region_size, region_bits, tie_key, ties, informant_key,
+               inform_share, false_rate, false_acts, sabotage_rate, sabotage_acts, buy_rate,
+               buy_rule, rule_on):
+    """Records of things that never happened: false reports by informants against a tie,
+    sabotage of a tie's record, and points bought. Counts are Poisson per region and kind."""
+    cap = 0
+    lam = np.zeros((len(region_size), 3))
+    for r in range(len(region_size)):
+        n = region_size[r]
+        lam[r, 0] = n * inform_share * false_rate if len(false_acts) and ties else 0.0
+        lam[r, 1] = n * sabotage_rate if len(sabotage_acts) and ties else 0.0
+        lam[r, 2] = n * buy_rate
+    counts = np.zeros((len(region_size), 3), dtype=np.int64)
+    for r in range(len(region_size)):
+        for k in range(3):
+            if lam[r, k] > 0:
+                counts[r, k] = poisson(key2(day_key, r * 3 + k), 0, lam[r, k])
+                cap += counts[r, k]
+    r_act = np.empty(cap, dtype=np.int64)
+    r_actor = np.empty(cap, dtype=np.int64)
+    r_target = np.empty(cap, dtype=np.int64)
+    r_region = np.empty(cap, dtype=np.int64)
+    r_kind = np.empty(cap, dtype=np.uint8)
+    r_rep = np.empty(cap, dtype=np.int64)
+    i = 0
+    for r in range(len(region_size)):
+        n = region_size[r]
+        for k in range(3):
+            kk = key2(key2(day_key, 1 << 20), r * 3 + k)
+            for j in range(counts[r, k]):
+                ek = key2(kk, j)
+                src = below(ek, 0, n)
+                if k == 0:  # the reporter is an informant: the first of a few draws who is
+                    found = False
+                    for t in range(64):
+                        src = below(ek, 1 + t, n)
+                        if uniform(key2(informant_key, region_start[r] + src), 0) < inform_share:
+                            found = True
+                            break
+                    if not found:
+                        continue
+                if k < 2:
+                    acts = false_acts if k == 0 else sabotage_acts
+                    a = acts[below(ek, 100, len(acts))]
+                    if not rule_on[a]:
+                        continue
+                    d = below(ek, 101, ties)
+                    other = tie(src, d, n, region_bits[r], tie_key[r])
+                    if other == src:
+                        continue
+                    r_act[i] = a
+                    r_actor[i] = -1
+                    r_target[i] = region_start[r] + other
+                    r_kind[i] = FALSE_REPORT if k == 0 else SABOTAGE
+                    r_rep[i] = region_start[r] + src if k == 0 else -1
+                else:
+                    r_act[i] = buy_rule
+                    r_actor[i] = region_start[r] + src
+                    r_target[i] = region_start[r] + src
+                    r_kind[i] = BOUGHT
+                    r_rep[i] = -1
+                r_region[i] = r
+                i += 1
+    return r_act[:i], r_actor[:i], r_target[:i], r_region[:i], r_kind[:i], r_rep[:i]
 
 
 CHUNKS = 16
 
 
 @njit(parallel=True, cache=True)
-def _shard_order(ev, target, n_shards):
-    """A stable counting sort of events by the shard of their target, in parallel chunks."""
-    n = len(ev)
+def _shard_order(target, n_shards):
+    """A stable counting sort of records by the shard of their target, in parallel chunks."""
+    n = len(target)
     size = (n + CHUNKS - 1) // CHUNKS
     counts = np.zeros((CHUNKS, n_shards), dtype=np.int64)
     for c in prange(CHUNKS):
         for i in range(c * size, min(n, (c + 1) * size)):
-            counts[c, target[ev[i]] >> SHARD_BITS] += 1
+            counts[c, target[i] >> SHARD_BITS] += 1
     start = np.empty(n_shards + 1, dtype=np.int64)
     total = 0
     for s in range(n_shards):
@@ -72,7 +185,7 @@ def _shard_order(ev, target, n_shards):
     order = np.empty(n, dtype=np.int64)
     for c in prange(CHUNKS):
         for i in range(c * size, min(n, (c + 1) * size)):
-            s = target[ev[i]] >> SHARD_BITS
+            s = target[i] >> SHARD_BITS
             order[counts[c, s]] = i
             counts[c, s] += 1
     return order, start
@@ -84,43 +197,46 @@ target's AGE and TRACKED flags."""
 
 
 @njit(parallel=True, cache=True)
-def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_points,
-           rule_ladder, rule_ladder_len, rule_list, rule_ceiling, rule_cap, list_grade_mask,
-           grade_of, pmin, pmax, old, new, entry,
-           wrongmask, prior, info, sink):
+def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scored_mask,
+           rule_points, rule_ladder, rule_ladder_len, rule_list, rule_ceiling, rule_cap,
+           rule_local, rule_regions, rule_when, list_grade_mask, grade_of, pmin, pmax, old,
+           new, entry, wrongmask, prior, info, sink):
     n_lists = len(list_grade_mask)
     for s in prange(len(start) - 1):
         # Touch every record of the shard first: the loads are independent, so the memory
         # system fetches them together instead of one miss after another.
         touch = np.int64(0)
         for o in range(start[s], start[s + 1]):
-            touch += people[target[ev[order[o]]]].lists
+            touch += people[target[order[o]]].lists
         sink[s] = touch
         for o in range(start[s], start[s + 1]):
             i = order[o]
-            e = ev[i]
             a = act[i]
-            t = target[e]
+            t = target[i]
             me = people[t]
-            age = me.flags & AGE
-            if not (scored_mask >> age) & 1:
-                info[i] = 0
-                entry[i] = 0
+            info[i] = 0
+            entry[i] = 0
+            if not is_scored(me.flags, scored_mask):
                 continue
+            if rule_local[a] and not rule_regions[a, region[i]]:
+                continue  # a local system: not this citizen's region
             before = np.int64(me.score)
-            pts = np.int64(rule_points[a])
+            if not (rule_when[a] >> grade_of[before - pmin]) & 1:
+                continue
+            pts = np.int64(rule_points[a]) if rec_pts[i] == RULE_POINTS else rec_pts[i]
             steps = rule_ladder_len[a]
             if steps > 0:  # repeat offences cost more
                 k = (np.int64(me.flags) & OFFENCES) >> OFFENCE_SHIFT
                 pts = rule_ladder[a, min(k, steps - 1)]
-                me.flags = (np.int64(me.flags) & ~OFFENCES) | (min(k + 1, 7) << OFFENCE_SHIFT)
+                me.flags = ((np.int64(me.flags) & ~OFFENCES)
+                            | (min(k + 1, MAX_OFFENCES) << OFFENCE_SHIFT))
             after = before + pts
             if pts > 0:  # a reward stops at the cap, and never lowers a score above it
                 after = min(after, max(before, np.int64(rule_cap[a])))
             after = min(after, np.int64(rule_ceiling[a]))  # at most the top of max_grade
             after = min(max(after, pmin), pmax)
             me.score = after
-            wrongful = t != actor[e]
+            wrongful = kind[i] <= SABOTAGE and t != actor[i]
             lost = np.int64(me.wrong)
             if wrongful and after < before:
                 lost = min(32767, lost + before - after)
@@ -152,11 +268,72 @@ def _apply(ev, act, order, start, actor, target, people, scored_mask, rule_point
 
 
 @njit(cache=True)
-def _tally(ev, act, actor, target, channel, info, old, new, entry, prior, hist, census,
-           grade_of, pmin, act_points, act_scored, act_wrongful, tally, day):
+def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_area, assoc_on,
+            assoc_areas, share, cut_grades, cut_share, ties, reward, grade_of, pmin,
+            region_start, region_size, region_bits, tie_key, day_key, tally):
+    """Second-pass records: a share of each speech penalty on the person's ties (unless the
+    tie has cut them off), and a reward for each informant whose report was applied."""
+    n = 0
+    for i in range(len(act)):
+        if not info[i] & APPLIED:
+            continue
+        a = act[i]
+        if (assoc_on and a < n_acts and (assoc_areas >> act_area[a]) & 1 and new[i] < old[i]
+                and kind[i] <= SABOTAGE):
+            n += ties
+        if reward != 0 and reporter[i] >= 0:
+            n += 1
+    d_act = np.empty(n, dtype=np.int64)
+    d_actor = np.empty(n, dtype=np.int64)
+    d_target = np.empty(n, dtype=np.int64)
+    d_region = np.empty(n, dtype=np.int64)
+    d_kind = np.empty(n, dtype=np.uint8)
+    d_pts = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(len(act)):
+        if not info[i] & APPLIED:
+            continue
+        a = act[i]
+        r = region[i]
+        t = target[i]
+        if (assoc_on and a < n_acts and (assoc_areas >> act_area[a]) & 1 and new[i] < old[i]
+                and kind[i] <= SABOTAGE):
+            loss = old[i] - new[i]
+            pts = -max(1, int(share * loss + 0.5))
+            cut = (cut_grades >> grade_of[new[i] - pmin]) & 1
+            local = t - region_start[r]
+            k = key2(day_key, t)
+            for d in range(ties):
+                f = tie(local, d, region_size[r], region_bits[r], tie_key[r])
+                if f == local:
+                    continue
+                if cut and uniform(k, d) < cut_share:
+                    tally[8] += 1  # ties cut
+                    continue
+                d_act[j] = n_acts  # the association pseudo-rule
+                d_actor[j] = t
+                d_target[j] = region_start[r] + f
+                d_region[j] = r
+                d_kind[j] = ASSOCIATION
+                d_pts[j] = pts
+                j += 1
+        if reward != 0 and reporter[i] >= 0:
+            d_act[j] = n_acts + 1
+            d_actor[j] = reporter[i]
+            d_target[j] = reporter[i]
+            d_region[j] = r
+            d_kind[j] = REWARD
+            d_pts[j] = RULE_POINTS
+            j += 1
+    return d_act[:j], d_actor[:j], d_target[:j], d_region[:j], d_kind[:j], d_pts[:j]
+
+
+@njit(cache=True)
+def _tally(act, actor, target, channel, kind, reporter, info, old, new, entry, prior, hist,
+           census, grade_of, pmin, n_acts, act_points, act_scored, act_wrongful, tally, day):
     """Histogram and census moves, day totals, per-act points, the tracked cohort's ledger."""
     n_tracked = 0
-    for i in range(len(ev)):
+    for i in range(len(act)):
         if info[i] & APPLIED and info[i] & TRACKED:
             n_tracked += 1
     led_day = np.empty(n_tracked, dtype=np.int32)
@@ -167,37 +344,52 @@ def _tally(ev, act, actor, target, channel, info, old, new, entry, prior, hist, 
     led_after = np.empty(n_tracked, dtype=np.int32)
     led_wrong = np.empty(n_tracked, dtype=np.bool_)
     j = 0
-    for i in range(len(ev)):
+    for i in range(len(act)):
+        k = kind[i]
+        if reporter[i] >= 0 and k <= FALSE_REPORT:
+            tally[9] += 1  # informant reports
+        if k == FALSE_REPORT:
+            tally[10] += 1
+        elif k == SABOTAGE:
+            tally[11] += 1
         if not info[i] & APPLIED:
             continue
-        e = ev[i]
-        t = target[e]
+        t = target[i]
         d = new[i] - old[i]
         hist[old[i] - pmin] -= 1
         hist[new[i] - pmin] += 1
         age = info[i] & AGE
         census[prior[i], age, grade_of[old[i] - pmin]] -= 1
         census[prior[i] | entry[i], age, grade_of[new[i] - pmin]] += 1
-        wrongful = t != actor[e]
+        wrongful = k <= SABOTAGE and t != actor[i]
         a = act[i]
-        act_points[a] += d
-        act_scored[a] += 1
+        if a < n_acts:
+            act_points[a] += d
+            act_scored[a] += 1
         if d < 0:
             tally[0] += 1  # penalties
             tally[2] -= d  # points taken
             if wrongful:
-                act_wrongful[a] += 1
+                if a < n_acts:
+                    act_wrongful[a] += 1
                 tally[1] += 1  # wrongful penalties
                 tally[3] -= d  # wrongful points
+            if k == ASSOCIATION:
+                tally[6] += 1  # association penalties
+                tally[7] -= d  # association points
         elif d > 0:
             tally[4] += 1  # rewards
+            if k == BOUGHT:
+                tally[12] += d
+            elif k == REWARD:
+                tally[13] += d
         if wrongful:
-            tally[5] += 1  # misattributed records, any sign
+            tally[5] += 1  # misattributed or fabricated records, any sign
         if info[i] & TRACKED:
             led_day[j] = day
             led_cit[j] = t
             led_act[j] = a
-            led_ch[j] = channel[e]
+            led_ch[j] = channel[i]
             led_pts[j] = d
             led_after[j] = new[i]
             led_wrong[j] = wrongful
@@ -206,16 +398,19 @@ def _tally(ev, act, actor, target, channel, info, old, new, entry, prior, hist, 
 
 
 TALLY = ("penalties", "wrongful_penalties", "points_taken", "wrongful_points", "rewards",
-         "misattributed")
+         "misattributed", "association_penalties", "association_points", "ties_cut",
+         "informant_reports", "false_reports", "sabotage_reports", "points_bought",
+         "informant_reward_points")
 
 
 class Scored:
-    """Applied score changes of the day, in a fixed order."""
+    """Applied score changes of the day, in a fixed order (first pass, then second)."""
 
-    def __init__(self, ev, act, old, new, entry, wrongmask, prior, info, tally, ledger):
-        self.ev = ev
+    def __init__(self, records, old, new, entry, wrongmask, prior, info, tally, ledger):
+        self.records = records
+        self.target = records.target
         self.info = info
-        self.act = act
+        self.act = records.act
         self.old = old
         self.new = new
         self.entry = entry
@@ -225,30 +420,82 @@ class Scored:
         self.ledger = ledger
 
 
+def _apply_all(plan: Plan, state: State, rec: Records):
+    """Apply records in shard order; returns old, new, entry, wrongmask, prior, info."""
+    n_shards = (plan.population >> SHARD_BITS) + 1
+    order, start = _shard_order(rec.target, n_shards)
+    n = len(rec)
+    out = [np.empty(n, dtype=np.int64) for _ in range(5)]
+    info = np.empty(n, dtype=np.uint8)
+    _apply(rec.act, rec.actor, rec.target, rec.region, rec.kind, rec.pts, order, start,
+           state.people, plan.scored_mask, plan.rule_points, plan.rule_ladder,
+           plan.rule_ladder_len, plan.rule_list, plan.rule_ceiling, plan.rule_cap,
+           plan.rule_local, plan.rule_regions, plan.rule_when, plan.list_grade_mask,
+           plan.grade_of, plan.pmin, plan.pmax, *out, info, np.empty(n_shards, dtype=np.int64))
+    return (*out, info)
+
+
+def _tally_pass(plan, state, rec, res, act_points, act_scored, act_wrongful, tally, day):
+    old, new, entry, _, prior, info = res
+    return _tally(rec.act, rec.actor, rec.target, rec.channel, rec.kind, rec.reporter, info,
+                  old, new, entry, prior, state.hist, state.census, plan.grade_of, plan.pmin,
+                  plan.n_acts, act_points, act_scored, act_wrongful, tally, day)
+
+
 def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
           act_points: np.ndarray, act_scored: np.ndarray, act_wrongful: np.ndarray) -> Scored:
-    """Apply every rule to today's recorded acts; note list entries for the lists stage."""
-    in_force = plan.rule_has & (plan.rule_days[:, 0] <= day) & (day < plan.rule_days[:, 1])
-    ev, act = _select(plan.ab_act, acts.count, acts.offset, obs.channel, in_force)
-    n_shards = (plan.population >> SHARD_BITS) + 1
-    order, start = _shard_order(ev, obs.target, n_shards)
-    n = len(ev)
-    old = np.empty(n, dtype=np.int64)
-    new = np.empty(n, dtype=np.int64)
-    entry = np.empty(n, dtype=np.int64)
-    wrongmask = np.empty(n, dtype=np.int64)
-    prior = np.empty(n, dtype=np.int64)
-    info = np.empty(n, dtype=np.uint8)
-    _apply(ev, act, order, start, acts.actor, obs.target, state.people, plan.scored_mask,
-           plan.rule_points, plan.rule_ladder, plan.rule_ladder_len, plan.rule_list,
-           plan.rule_ceiling, plan.rule_cap,
-           plan.list_grade_mask,
-           plan.grade_of, plan.pmin, plan.pmax, old, new, entry, wrongmask, prior, info,
-           np.empty(n_shards, dtype=np.int64))
+    """Apply every rule to today's records; note list entries for the lists stage."""
+    rule_on = plan.rule_has & (plan.rule_days[:, 0] <= day) & (day < plan.rule_days[:, 1])
+    mech = plan.mech
+    informed = bool(mech[M["inform_on"]])
+    a, ac, t, ch, rg, rep = _select(plan.ab_act, plan.ab_region, acts.count, acts.offset,
+                                    acts.actor, obs.target, obs.channel, obs.reporter,
+                                    informed, rule_on)
+    first = Records(a, ac, t, ch, rg, np.zeros(len(a), dtype=np.uint8),
+                    np.full(len(a), RULE_POINTS, dtype=np.int64), rep)
+    day_key = derive(plan.seed_key ^ STREAM, day)
+    if informed or mech[M["manip_on"]]:
+        fa, fac, ft, frg, fk, frep = _fabricate(
+            day_key, plan.region_start, plan.region_size, plan.region_bits, plan.tie_key,
+            plan.ties, plan.informant_key, mech[M["inform_share"]] if informed else 0.0,
+            mech[M["false_rate_day"]], plan.false_acts, mech[M["sabotage_rate_day"]],
+            plan.sabotage_acts, mech[M["buy_rate_day"]], plan.n_acts + PSEUDO.index(
+                "points_bought"), rule_on)
+        made = Records(fa, fac, ft, np.full(len(fa), -1, dtype=np.int8), frg, fk,
+                       np.full(len(fa), RULE_POINTS, dtype=np.int64), frep)
+        first = Records.concat([first, made])
+    res1 = _apply_all(plan, state, first)
     tally = np.zeros(len(TALLY), dtype=np.int64)
-    ledger = _tally(ev, act, acts.actor, obs.target, obs.channel, info, old, new, entry, prior,
-                    state.hist, state.census, plan.grade_of, plan.pmin, act_points,
-                    act_scored, act_wrongful, tally, day)
-    return Scored(ev, act, old, new, entry, wrongmask, prior, info, tally, ledger)
+    led1 = _tally_pass(plan, state, first, res1, act_points, act_scored, act_wrongful, tally,
+                       day)
+    passes = [(first, res1)]
+    ledgers = [led1]
+    if mech[M["assoc_on"]] or (informed and mech[M["reward"]]):
+        old, new, _, _, _, info = res1
+        da, dac, dt_, drg, dk, dpts = _derive(
+            first.act, first.target, first.region, first.kind, first.reporter, info, old, new,
+            plan.n_acts, plan.act_area, bool(mech[M["assoc_on"]]), plan.assoc_areas,
+            mech[M["assoc_share"]], plan.cut_grades, mech[M["cut_share"]], plan.ties,
+            int(mech[M["reward"]]) if informed else 0, plan.grade_of, plan.pmin,
+            plan.region_start, plan.region_size, plan.region_bits, plan.tie_key,
+            key2(day_key, 7), tally)
+        if len(da):
+            second = Records(da, dac, dt_, np.full(len(da), -1, dtype=np.int8), drg, dk, dpts,
+                             np.full(len(da), -1, dtype=np.int64))
+            res2 = _apply_all(plan, state, second)
+            ledgers.append(_tally_pass(plan, state, second, res2, act_points, act_scored,
+                                       act_wrongful, tally, day))
+            passes.append((second, res2))
+    if len(passes) == 1:
+        old, new, entry, wrongmask, prior, info = res1
+        ledger = led1
+    else:
+        records = Records.concat([p[0] for p in passes])
+        old, new, entry, wrongmask, prior, info = (
+            np.concatenate([p[1][k] for p in passes]) for k in range(6))
+        first = records
+        ledger = tuple(np.concatenate([lg[k] for lg in ledgers]) for k in range(7))
+    return Scored(first, old, new, entry, wrongmask, prior, info, tally, ledger)
+
 
 assert APPLIED & (AGE | TRACKED) == 0, "APPLIED must not share a bit with the flags it carries"
