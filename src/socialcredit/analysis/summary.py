@@ -30,8 +30,10 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     console.print(f"[bold]{info['title']}[/bold]{where}")
     stands = f" (each stands for {scale:g} people)" if scale != 1 else ""
     start = str(info["start_date"])[:10]
-    console.print(f"{info['population']:,} citizens{stands}, {info['days']} days from {start}, "
-                  f"seed {info['seed']}, {info['wall_seconds']:.2f} s")
+    firms = int(info.get("firms", 0) or 0)
+    with_firms = f" and {firms:,} firms" if firms else ""
+    console.print(f"{info['population']:,} citizens{with_firms}{stands}, {info['days']} days "
+                  f"from {start}, seed {info['seed']}, {info['wall_seconds']:.2f} s")
     if daily.empty:
         console.print("no days were run")
         return
@@ -51,7 +53,8 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     console.print(
         f"mean score {last['mean_score']:.1f}; listed now {_n(last['listed'])}, "
         f"ever {_n(last['listed_cumulative'])} "
-        f"({_pct(last['listed_cumulative'] / max(info['population'], 1))} of citizens)")
+        f"({_pct(last['listed_cumulative'] / max(info['population'] + firms, 1))} of "
+        f"{'citizens and firms' if firms else 'citizens'})")
     wp = int(daily["wrongful_penalties"].sum())
     pen = int(daily["penalties"].sum())
     console.print(

@@ -18,7 +18,8 @@ from ..stages.observe import observe
 from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
-from .plan import Plan, build
+from ..stages.ties import weigh_ties
+from .plan import M, Plan, build
 from .state import AGE, EXIT_APPEAL, OFFENCES, State, allocate, is_scored
 
 AUTO_CHECKPOINT_SECONDS = 300.0
@@ -35,7 +36,7 @@ def _count_ages(flags, scored_mask):
     for b in prange(nb):
         for i in range(b << 20, min(n, (b + 1) << 20)):
             part[b, flags[i] & AGE, 1 if is_scored(flags[i], scored_mask) else 0] += 1
-    return part.sum(axis=0)[:3]
+    return part.sum(axis=0)
 
 
 @njit(parallel=True, cache=True)
@@ -105,6 +106,11 @@ class Simulation:
                                      plan.grade_of, plan.pmin, state.census.shape)
             state.hist[:] = 0
             state.hist[plan.start_points - plan.pmin] = state.census[:, :, :-1].sum()
+        mech = plan.mech
+        tie_moves = 0
+        if (mech[M["assoc_on"]] and mech[M["score_weight"]] > 0 and plan.ties > 0 and day > 0
+                and day % int(mech[M["score_every"]]) == 0):
+            tie_moves = weigh_ties(plan, state)
         clock = time.perf_counter
         t0 = clock()
         acts = behave(plan, state, day, multipliers(plan, state))
@@ -129,6 +135,7 @@ class Simulation:
         t7 = clock()
         row = self._record(day, rating, committed, observed, scored, list_tally, gate_counts,
                            restored_ids, restored)
+        row["points_moved_by_ties"] = tie_moves
         t8 = clock()
         for name, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6, t7),
                               (t1, t2, t3, t4, t5, t6, t7, t8), strict=True):

@@ -82,7 +82,7 @@ class Plan:
     """Everything the kernels need, as arrays."""
 
     scenario: Scenario
-    population: int
+    population: int  # agents: citizens, then firms
     seed: int
     scale: float
     seed_key: np.uint64
@@ -99,6 +99,8 @@ class Plan:
     region_start: np.ndarray  # int64
     region_size: np.ndarray  # int64
     region_type: np.ndarray  # int8: 0 urban, 1 rural
+    region_firm: np.ndarray  # bool: a region of firms (after every region of citizens)
+    region_home: np.ndarray  # int64: the citizens' region a region of firms belongs to
     region_bits: np.ndarray  # int64: bit width of the region's permutation
     region_key: np.ndarray  # uint64: Feistel key
     society_key: np.ndarray  # uint64: key of the region's trait stream
@@ -115,6 +117,7 @@ class Plan:
     channel_key: np.ndarray  # uint64[channels]: stream key from the channel's name
     channel_cov: np.ndarray  # float64[channels, 2]
     channel_mis: np.ndarray  # float64[channels]
+    channel_cov_listed: np.ndarray  # float64[channels]: coverage of the blacklisted (-1: same)
     # rules, by act
     rule_points: np.ndarray  # int32[acts]
     rule_has: np.ndarray  # bool[acts]
@@ -137,6 +140,7 @@ class Plan:
     list_restore: np.ndarray  # bool: complying returns the score to start
     list_appeal_cap: np.ndarray  # float64: appeals decided a day (-1: unlimited)
     black_mask: int
+    list_reps: np.ndarray  # int64: list a listed firm's representative goes on (-1 none)
     # gates
     gate_names: list[str]
     gate_rate_day: np.ndarray
@@ -151,6 +155,8 @@ class Plan:
     deter_strength: float
     deter_alpha: float
     deter_severity: np.ndarray  # float64[acts]: min(1, |points| / reference)
+    citizens: int = 0
+    firms: int = 0
     # local systems, pseudo-acts, mechanisms (see `_mechanisms`)
     act_area: np.ndarray = field(default=None)  # int64[acts]: index in AREAS
     act_regions: np.ndarray = field(default=None)  # bool[acts, regions]: where it happens
@@ -168,6 +174,7 @@ class Plan:
     false_acts: np.ndarray = field(default=None)  # int64
     sabotage_acts: np.ndarray = field(default=None)  # int64
     informant_key: np.uint64 = np.uint64(0)
+    rep_key: np.uint64 = np.uint64(0)
     channel_informant: np.ndarray = field(default=None)  # bool[channels]
     act_expression: np.ndarray = field(default=None)  # bool[acts]
     gate_children: np.ndarray = field(default=None)  # bool[gates]
@@ -207,11 +214,23 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         return sum(1 << list_idx[n] for n in set(names))
 
     sizes = split_population(population, [r.share for r in s.society.regions])
+    names = [r.name for r in s.society.regions]
+    types = [0 if r.type == "urban" else 1 for r in s.society.regions]
+    home = list(range(len(names)))
+    per = s.society.firms_per_1000 / 1000.0
+    if per > 0:  # each region's firms, as a region of their own after all citizens
+        firm_sizes = np.round(sizes * per).astype(np.int64)
+        keep = np.flatnonzero(firm_sizes > 0)
+        names += [names[r] + "_firms" for r in keep]
+        types += [types[r] for r in keep]
+        home += [int(r) for r in keep]
+        sizes = np.concatenate([sizes, firm_sizes[keep]])
+    n_firms = int(sizes[len(s.society.regions):].sum())
+    firm_region = np.arange(len(sizes)) >= len(s.society.regions)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     seed_key = derive(stream_id("socialcredit"), np.uint64(seed))
-    region_key = np.array(
-        [derive(seed_key ^ stream_id("region:" + r.name), 0) for r in s.society.regions],
-        dtype=np.uint64)
+    region_key = np.array([derive(seed_key ^ stream_id("region:" + n), 0) for n in names],
+                          dtype=np.uint64)
 
     n_acts = len(s.acts)
     act_channels = -np.ones((n_acts, max(1, len(s.channels))), dtype=np.int64)
@@ -246,19 +265,22 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
 
     d = s.responses.deterrence
     plan = Plan(
-        scenario=s, population=population, seed=seed,
+        scenario=s, population=population + n_firms, seed=seed,
+        citizens=population, firms=n_firms,
         scale=max(1.0, s.society.population / population),
         seed_key=seed_key,
         pmin=p.min, pmax=p.max, start_points=p.start, scored_mask=_age_mask(p.ages),
         grade_of=grade_of, grade_names=[g.name for g in s.grades], grade_top=grade_top,
-        region_names=[r.name for r in s.society.regions],
+        region_names=names,
         region_start=starts, region_size=sizes.astype(np.int64),
-        region_type=np.array([0 if r.type == "urban" else 1 for r in s.society.regions],
-                             dtype=np.int8),
+        region_type=np.array(types, dtype=np.int8),
+        region_firm=firm_region, region_home=np.array(home, dtype=np.int64),
         region_bits=np.array([bits_for(int(n)) for n in sizes], dtype=np.int64),
         region_key=region_key,
         society_key=np.array([derive(seed_key ^ stream_id("society"), r)
                               for r in range(len(sizes))], dtype=np.uint64),
+        list_reps=np.array([-1 if x.representatives is None else list_idx[x.representatives]
+                            for x in s.lists], dtype=np.int64),
         age_probs=age_probabilities(s.society.ages.child, s.society.ages.adult,
                                     s.society.ages.elder, s.society.household_size),
         act_names=[a.name for a in s.acts],
@@ -272,6 +294,8 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
                              dtype=np.uint64),
         channel_cov=np.array([[c.coverage_urban, c.coverage_rural] for c in s.channels]),
         channel_mis=np.array([c.misattribution for c in s.channels]),
+        channel_cov_listed=np.array([-1.0 if c.coverage_listed is None else c.coverage_listed
+                                     for c in s.channels]),
         rule_points=rule_points, rule_has=rule_has, rule_list=rule_list,
         rule_ceiling=rule_ceiling, rule_cap=rule_cap, rule_days=rule_days,
         rule_ladder=rule_ladder, rule_ladder_len=rule_ladder_len,
@@ -286,7 +310,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         list_appeal_days=np.array([x.exits.appeal_days for x in s.lists]),
         list_appeal_cap=np.array(
             [-1.0 if x.exits.appeal_capacity is None
-             else x.exits.appeal_capacity * population / 1e6 for x in s.lists]),
+             else x.exits.appeal_capacity * (population + n_firms) / 1e6 for x in s.lists]),
         list_restore=np.array([x.exits.restore_points for x in s.lists], dtype=np.bool_),
         list_extend=np.array([x.exits.extend_if_still_qualifies for x in s.lists],
                              dtype=np.bool_),
@@ -322,7 +346,8 @@ M = {name: i for i, name in enumerate(MECH)}
 def _mechanisms(plan: Plan, s: Scenario) -> None:
     """Local systems, pseudo-rules and the switches of association, informants, manipulation
     and chilling, as arrays."""
-    regions = plan.region_names
+    # a region of firms belongs to its citizens' region: patterns match that region's name
+    regions = [plan.region_names[h] for h in plan.region_home]
     n_acts = plan.n_acts
     grade_idx = {g: i for i, g in enumerate(plan.grade_names)}
     act_idx = {a: i for i, a in enumerate(plan.act_names)}
@@ -346,6 +371,7 @@ def _mechanisms(plan: Plan, s: Scenario) -> None:
     plan.tie_key = np.array([derive(k ^ stream_id("ties"), 0) for k in plan.region_key],
                             dtype=np.uint64)
     plan.informant_key = derive(plan.seed_key ^ stream_id("informants"), 0)
+    plan.rep_key = derive(plan.seed_key ^ stream_id("representatives"), 0)
     plan.channel_informant = np.array([c.kind == "informant" for c in s.channels],
                                       dtype=np.bool_)
     plan.gate_children = np.array([g.children for g in s.gates], dtype=np.bool_)
@@ -417,9 +443,14 @@ def _blocks(plan: Plan) -> None:
         if plan.act_rate_day[a] <= 0:
             continue
         akey = derive(plan.seed_key ^ stream_id("act:" + name), 0)
+        firm_bit = 1 << AGE_BITS["firm"]
         for r in range(nr):
             if not plan.act_regions[a, r]:
                 continue
+            mask = int(plan.act_age_mask[a])
+            if (plan.region_firm[r] and not mask & firm_bit) or (
+                    not plan.region_firm[r] and mask == firm_bit):
+                continue  # nobody there commits it
             rkey = derive(akey, r)
             for k in range(CLASSES):
                 lo, hi = int(class_lo[r, k]), int(class_lo[r, k + 1])

@@ -67,7 +67,7 @@ def _checkpoint_payload(sim: Simulation, text: str, where: str, days: int,
                         every: int | None, citizens: bool) -> dict:
     return {
         "format": CHECKPOINT_FORMAT, "version": version(), "scenario_text": text,
-        "where": where, "population": sim.plan.population, "seed": sim.plan.seed,
+        "where": where, "population": sim.plan.citizens, "seed": sim.plan.seed,
         "days": days, "checkpoint_every": every, "day": sim.state.day,
         "citizens": citizens,
         "state": sim.state.arrays(), "daily": sim.daily, "ledger": sim.ledger,

@@ -21,6 +21,8 @@ from numba import njit
 from .plan import Plan
 
 AGE = 0b11
+FIRM = 3
+"""The AGE value of a firm: firms are agents like citizens, in regions of their own."""
 HEAD = 1 << 2
 TRACKED = 1 << 3
 EVER_LISTED = 1 << 4
@@ -123,7 +125,7 @@ def allocate(plan: Plan) -> State:
     return State(
         people=np.zeros(n, dtype=PERSON),
         hist=np.zeros(plan.pmax - plan.pmin + 1, dtype=np.int64),
-        census=np.zeros((1 << len(plan.list_names), 3, len(plan.grade_names) + 1),
+        census=np.zeros((1 << len(plan.list_names), 4, len(plan.grade_names) + 1),
                         dtype=np.int64),
         log_id=np.zeros(cap, dtype=np.int64),
         log_list=np.zeros(cap, dtype=np.int8),

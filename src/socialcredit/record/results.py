@@ -68,7 +68,8 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
     seconds = {f"seconds_{k}": v for k, v in sim.seconds.items()}
     run = pd.DataFrame([{
         "scenario": s.scenario.name, "title": s.scenario.title, "source": where,
-        "scenario_text": text, "seed": plan.seed, "population": plan.population,
+        "scenario_text": text, "seed": plan.seed, "population": plan.citizens,
+        "firms": plan.firms,
         "days": state.day, "scale": plan.scale, "start_date": s.scenario.start,
         "end_date": sim.date(state.day - 1) if state.day else s.scenario.start,
         "version": version, "threads": threads, "wall_seconds": wall,
@@ -184,7 +185,7 @@ GROUP_STATS = ("citizens", "scored", "score_sum", "listed", "ever_listed", "wron
 def _group_sums(people, start, n, black_mask, scored_mask, grade_of, pmin, n_grades):
     """Per age group: the GROUP_STATS sums and scored citizens per grade, for one region."""
     nb = (n + (1 << 20) - 1) >> 20
-    part = np.zeros((nb, 3, len(GROUP_STATS) + n_grades), dtype=np.int64)
+    part = np.zeros((nb, 4, len(GROUP_STATS) + n_grades), dtype=np.int64)
     for b in prange(nb):
         for i in range(start + (b << 20), start + min(n, (b + 1) << 20)):
             p = people[i]
@@ -209,7 +210,7 @@ def _groups(sim: Simulation) -> pd.DataFrame:
     """The end state by region type and age group: who is graded low, listed, wronged."""
     plan, state = sim.plan, sim.state
     n_grades = len(plan.grade_names)
-    sums = {t: np.zeros((3, len(GROUP_STATS) + n_grades), dtype=np.int64)
+    sums = {t: np.zeros((4, len(GROUP_STATS) + n_grades), dtype=np.int64)
             for t in ("urban", "rural")}
     for r in range(len(plan.region_names)):
         kind = "urban" if plan.region_type[r] == 0 else "rural"

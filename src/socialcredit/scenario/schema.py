@@ -23,7 +23,9 @@ SOURCE_IDS = (
 )
 """Ids of the facts in SOURCES.md; ``C`` is its calibration series."""
 
-AGE_GROUPS = ("child", "adult", "elder")
+AGE_GROUPS = ("child", "adult", "elder", "firm")
+"""Groups of agents: people by age (0-14, 15-59, 60+) and firms."""
+AGENT = Literal["child", "adult", "elder", "firm"]
 AREAS = ("administrative", "commercial", "financial", "social", "judicial", "expression")
 """Areas of life an act belongs to; `expression` (speech, posts) is what chilling and
 association act on by default."""
@@ -105,6 +107,10 @@ class Society(Sourced):
                                  description="Simulated citizens in a default run (default: "
                                  "population, one citizen per person).")
     household_size: float = Field(ge=1, le=10, description="Mean household size.")
+    firms_per_1000: float = Field(
+        default=0.0, ge=0, le=1000, description="Firms per 1000 people; each region gets its "
+        "share as a region of firms (named <region>_firms, agents of the group 'firm'), each "
+        "firm with a legal representative among the region's adults.")
     ties: int = Field(default=6, ge=0, le=64, description="Friends, relatives and neighbours "
                       "each person has (a ring of acquaintance in each region, unrelated to "
                       "traits); informants, association and sabotage act along them.")
@@ -149,7 +155,7 @@ class Act(Sourced):
     spread: float = Field(ge=0, le=3, description="How unevenly people differ: the standard "
                           "deviation of the log of a person's rate multiplier (0 = everyone "
                           "alike).")
-    ages: list[Literal["child", "adult", "elder"]] = Field(
+    ages: list[AGENT] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who commit it.")
     regions: list[str] = Field(
         default_factory=list, description="Regions where it happens, as names or patterns "
@@ -164,6 +170,9 @@ class Channel(Sourced):
     coverage_rural: float = Field(ge=0, le=1, description="Chance an act in a village is seen.")
     misattribution: float = Field(ge=0, le=1, description="Chance a seen act is put on the "
                                   "record of another person of the same region.")
+    coverage_listed: float | None = Field(
+        default=None, ge=0, le=1, description="Chance an act is seen when the actor is on a "
+        "black list (e.g. more inspections of blacklisted firms); default: as for anyone.")
 
 
 class Rule(Sourced):
@@ -191,7 +200,7 @@ class Points(Sourced):
     start: int = Field(ge=-30_000, le=30_000, description="Everyone's points at the start.")
     min: int = Field(ge=-30_000, le=30_000)
     max: int = Field(ge=-30_000, le=30_000)
-    ages: list[Literal["child", "adult", "elder"]] = Field(
+    ages: list[AGENT] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who are scored.")
     members: float = Field(
         default=1.0, ge=0, le=1, description="Share of people who join (a voluntary score); "
@@ -254,6 +263,9 @@ class ListDef(Sourced):
     grades: list[str] = Field(default_factory=list,
                               description="Grades that put a person on the list.")
     duration_days: int = Field(ge=1, le=36_500, description="Days a listing lasts.")
+    representatives: str | None = Field(
+        default=None, description="List that a listed firm's legal representative is put on "
+        "at the same time (e.g. barred from management posts).")
     exits: ListExits
 
 
@@ -267,7 +279,7 @@ class Gate(Sourced):
                                    description="Grades granted with a perk.")
     perk_lists: list[str] = Field(default_factory=list,
                                   description="Lists whose members get a perk.")
-    ages: list[Literal["child", "adult", "elder"]] = Field(
+    ages: list[AGENT] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who try.")
     children: bool = Field(
         default=False, description="Attempts are made for people's children (e.g. school "
@@ -444,6 +456,11 @@ def check_references(s: Scenario) -> None:
             need(r.max_grade, grades, f"rules[{i}].max_grade", "grade")
     for i, x in enumerate(s.lists):
         need(x.grades, grades, f"lists[{i}].grades", "grade")
+        if x.representatives is not None:
+            need(x.representatives, lists - {x.name}, f"lists[{i}].representatives", "list")
+            if s.society.firms_per_1000 <= 0:
+                raise ReferenceError_(f"lists[{i}].representatives", "representatives need "
+                                      "firms: set society.firms_per_1000 above 0")
     for i, g in enumerate(s.gates):
         need(g.deny_lists, lists, f"gates[{i}].deny_lists", "list")
         need(g.perk_lists, lists, f"gates[{i}].perk_lists", "list")

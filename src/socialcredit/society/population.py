@@ -13,17 +13,20 @@ from numba import njit, prange
 
 from ..engine.plan import Plan
 from ..engine.random import derive, key2, stream_id, uniform
-from ..engine.state import HEAD, TRACKED, UNSCORED, State
+from ..engine.state import FIRM, HEAD, TRACKED, UNSCORED, State
 from .traits import TRAIT_BLOCK, trait
 
 
 @njit(parallel=True, cache=True)
-def _generate(people, start, n, key, probs, member_key, members, scored_region):
+def _generate(people, start, n, key, probs, member_key, members, scored_region, firms):
     nb = (n + TRAIT_BLOCK - 1) // TRAIT_BLOCK
     for b in prange(nb):
         for j in range(b * TRAIT_BLOCK, min(n, (b + 1) * TRAIT_BLOCK)):
-            age, head = trait(key, j, probs)
-            f = age | (HEAD if head else 0)
+            if firms:
+                f = FIRM
+            else:
+                age, head = trait(key, j, probs)
+                f = age | (HEAD if head else 0)
             if not scored_region or (members < 1.0
                                      and uniform(key2(member_key, start + j), 0) >= members):
                 f |= UNSCORED
@@ -36,7 +39,7 @@ def generate(plan: Plan, state: State) -> None:
     for r in range(len(plan.region_names)):
         _generate(state.people, int(plan.region_start[r]), int(plan.region_size[r]),
                   plan.society_key[r], plan.age_probs, member_key, plan.members,
-                  bool(plan.scored_regions[r]))
+                  bool(plan.scored_regions[r]), bool(plan.region_firm[r]))
     state.score[:] = plan.start_points
     rec = plan.scenario.recording
     n = plan.population

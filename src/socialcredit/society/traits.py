@@ -47,3 +47,19 @@ def trait(key, j, probs):
     if u_age < probs[2]:
         return 0, False
     return (1 if u_age < probs[2] + probs[3] else 2), False
+
+
+@njit(cache=True)
+def representative(firm, region_start, region_size, region_home, society_key, probs, key):
+    """The citizen who is the legal representative of agent `firm` (a firm): an adult of the
+    firm's home region, a pure function of the seed and the firm's id."""
+    r = np.searchsorted(region_start, firm, side="right") - 1
+    h = region_home[r]
+    n = region_size[h]
+    local = 0
+    for t in range(32):
+        x = mix(key ^ (GOLDEN * (np.uint64(firm) + np.uint64(1))) ^ np.uint64(t))
+        local = np.int64(x % np.uint64(n))
+        if trait(society_key[h], local, probs)[0] == 1:
+            break
+    return region_start[h] + local

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from ..engine.plan import Plan
 from ..engine.random import below, derive, key2, permute, poisson, stream_id
-from ..engine.state import State
+from ..engine.state import FIRM, State
 from ..society.traits import trait
 
 
@@ -28,7 +28,8 @@ def _count(ab_act, ab_region, ab_class, ab_n, ab_key, day_key, rate_day, mult, d
 
 @njit(parallel=True, cache=True)
 def _fill(ab_act, ab_region, ab_lo, ab_n, ab_key, day_key, count, offset, age_mask,
-          region_start, region_size, region_bits, region_key, society_key, age_probs, actor):
+          region_start, region_size, region_bits, region_key, society_key, age_probs,
+          region_firm, actor):
     for b in prange(len(ab_n)):
         k = key2(ab_key[b] ^ day_key, 1)
         r = ab_region[b]
@@ -37,7 +38,7 @@ def _fill(ab_act, ab_region, ab_lo, ab_n, ab_key, day_key, count, offset, age_ma
         for j in range(count[b]):
             rank = ab_lo[b] + below(k, j, ab_n[b])
             local = permute(rank, region_size[r], region_bits[r], region_key[r])
-            age, _ = trait(society_key[r], local, age_probs)
+            age = FIRM if region_firm[r] else trait(society_key[r], local, age_probs)[0]
             if (age_mask[a] >> age) & 1:
                 actor[o + j] = region_start[r] + local
             else:
@@ -67,5 +68,5 @@ def behave(plan: Plan, state: State, day: int, deter: np.ndarray) -> Acts:
     actor = np.empty(int(offset[-1]), dtype=np.int64)
     _fill(plan.ab_act, plan.ab_region, plan.ab_lo, plan.ab_n, plan.ab_key, day_key, count,
           offset, plan.act_age_mask, plan.region_start, plan.region_size, plan.region_bits,
-          plan.region_key, plan.society_key, plan.age_probs, actor)
+          plan.region_key, plan.society_key, plan.age_probs, plan.region_firm, actor)
     return Acts(count, offset, actor)

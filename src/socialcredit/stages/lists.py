@@ -28,7 +28,9 @@ from ..engine.state import (
     OFFENCES,
     TRACKED,
     State,
+    is_scored,
 )
+from ..society.traits import representative
 from .score import Scored
 
 STREAM = stream_id("lists")
@@ -73,11 +75,36 @@ def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appe
 
 
 @njit(cache=True)
-def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, flags, log_id,
-           log_list, log_since, log_until, log_exit, log_wrongful, log_extended, active,
-           counters, duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
-           appeal_booked, out):
+def _log(t, li, day, wrongful, k, log_id, log_list, log_since, log_until, log_exit,
+         log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
+         appeal_share, appeal_days, appeal_cap, appeal_booked, out):
+    """Add one listing to the log, with its planned exit."""
+    until, why = _plan_exit(k, li, day, wrongful, duration, comply_rate, comply_delay,
+                            appeal_share, appeal_days, appeal_cap, appeal_booked, out)
+    p = counters[0]
+    log_id[p] = t
+    log_list[p] = li
+    log_since[p] = day
+    log_until[p] = until
+    log_exit[p] = why
+    log_wrongful[p] = wrongful
+    log_extended[p] = 0
+    active[counters[1]] = p
+    counters[0] += 1
+    counters[1] += 1
+    out[0] += 1  # new listings
+    if wrongful:
+        out[2] += 1  # wrongful listings
+
+
+@njit(cache=True)
+def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, people, census,
+           grade_of, pmin, scored_mask, list_reps, region_start, region_size, region_home,
+           society_key, age_probs, rep_key, log_id, log_list, log_since, log_until, log_exit,
+           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
+           appeal_share, appeal_days, appeal_cap, appeal_booked, out):
     n_lists = len(duration)
+    slots = census.shape[2]
     for i in range(len(target)):
         if entry[i] == 0:
             continue
@@ -88,25 +115,38 @@ def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, flags, log
             if not (entry[i] >> li) & 1:
                 continue
             wrongful = (wrongmask[i] >> li) & 1 == 1
-            k = key2(key2(day_key, t), li)
-            until, why = _plan_exit(k, li, day, wrongful, duration, comply_rate, comply_delay,
-                                    appeal_share, appeal_days, appeal_cap, appeal_booked, out)
-            p = counters[0]
-            log_id[p] = t
-            log_list[p] = li
-            log_since[p] = day
-            log_until[p] = until
-            log_exit[p] = why
-            log_wrongful[p] = wrongful
-            log_extended[p] = 0
-            active[counters[1]] = p
-            counters[0] += 1
-            counters[1] += 1
-            out[0] += 1  # new listings
-            if wrongful:
-                out[2] += 1  # wrongful listings
-        if (entry[i] & black_mask) != 0 and not (flags[t] & EVER_LISTED):
-            flags[t] |= EVER_LISTED
+            _log(t, li, day, wrongful, key2(key2(day_key, t), li), log_id, log_list,
+                 log_since, log_until, log_exit, log_wrongful, log_extended, active, counters,
+                 duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
+                 appeal_booked, out)
+            rl = list_reps[li]
+            if rl < 0:
+                continue
+            # the firm's legal representative goes on their own list, if not on it already
+            rp = representative(t, region_start, region_size, region_home, society_key,
+                                age_probs, rep_key)
+            me = people[rp]
+            had = np.int64(me.lists)
+            if (had >> rl) & 1:
+                continue
+            age = me.flags & AGE
+            g = grade_of[me.score - pmin] if is_scored(me.flags, scored_mask) else slots - 1
+            census[had, age, g] -= 1
+            census[had | (1 << rl), age, g] += 1
+            me.lists = had | (1 << rl)
+            if (had & black_mask) == 0 and ((1 << rl) & black_mask) != 0:
+                counters[2] += 1
+            if ((1 << rl) & black_mask) != 0 and not (me.flags & EVER_LISTED):
+                me.flags |= EVER_LISTED
+                counters[3] += 1
+            out[8] += 1  # representatives listed
+            _log(rp, rl, day, wrongful, key2(key2(day_key, rp), 128 + rl), log_id, log_list,
+                 log_since, log_until, log_exit, log_wrongful, log_extended, active, counters,
+                 duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
+                 appeal_booked, out)
+        me = people[t]
+        if (entry[i] & black_mask) != 0 and not (me.flags & EVER_LISTED):
+            me.flags |= EVER_LISTED
             counters[3] += 1
 
 
@@ -115,9 +155,10 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
           list_grade_mask, list_extend, list_restore, start_points, pmin, pmax, log_id,
           log_list, log_since, log_until, log_exit,
           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
-          appeal_share, appeal_days, appeal_cap, appeal_booked, out, restored_ids,
-          restored_pts):
+          appeal_share, appeal_days, appeal_cap, appeal_booked, scored_mask, out,
+          restored_ids, restored_pts):
     n_restored = 0
+    slots = census.shape[2]
     i = 0
     while i < counters[1]:
         p = active[i]
@@ -126,7 +167,8 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
             continue
         t = log_id[p]
         li = log_list[p]
-        if (log_exit[p] == EXIT_EXPIRED and list_extend[li]
+        scored = is_scored(flags[t], scored_mask)
+        if (log_exit[p] == EXIT_EXPIRED and list_extend[li] and scored
                 and (list_grade_mask[li] >> grade_of[score[t] - pmin]) & 1):
             k = key2(key2(day_key, t), 64 + li)
             until, why = _plan_exit(k, li, day, log_wrongful[p], duration, comply_rate,
@@ -141,7 +183,7 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
         age = flags[t] & AGE
         had = np.int64(lists[t])
         lists[t] = had & ~(1 << li)
-        g = grade_of[score[t] - pmin]
+        g = grade_of[score[t] - pmin] if scored else slots - 1
         census[had, age, g] -= 1
         census[lists[t], age, g] += 1
         out[1] += 1  # exits
@@ -160,7 +202,7 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
             if wrong[t] > 0:
                 after = min(before + np.int64(wrong[t]), pmax)
                 why = CORRECTED
-        if why != 0:
+        if why != 0 and scored:
             wrong[t] = 0
             score[t] = after
             hist[before - pmin] -= 1
@@ -181,18 +223,23 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
 
 
 # out: new listings, exits, wrongful listings, extensions, complied, appeals upheld,
-# days wrongful listings lasted (summed over today's upheld appeals), appeals filed
+# days wrongful listings lasted (summed over today's upheld appeals), appeals filed,
+# firms' representatives listed with their firm
 LIST_TALLY = ("listed_new", "list_exits", "wrongful_listings", "list_extensions",
-              "exits_complied", "appeals_upheld", "wrongful_days_cleared", "appeals_filed")
+              "exits_complied", "appeals_upheld", "wrongful_days_cleared", "appeals_filed",
+              "representatives_listed")
 
 
 def update_lists(plan: Plan, state: State, day: int, scored: Scored):
     """Enter today's listings and end those due; return the day's tallies and restorations."""
     out = np.zeros(len(LIST_TALLY), dtype=np.int64)
-    state.ensure_log(int(np.count_nonzero(scored.entry)) * max(1, len(plan.list_names)))
+    state.ensure_log(int(np.count_nonzero(scored.entry)) * max(1, 2 * len(plan.list_names)))
     day_key = derive(plan.seed_key ^ STREAM, day)
     _enter(scored.target, scored.entry, scored.wrongmask, scored.prior, day, day_key,
-           plan.black_mask, state.flags, state.log_id, state.log_list, state.log_since,
+           plan.black_mask, state.people, state.census, plan.grade_of, plan.pmin,
+           plan.scored_mask, plan.list_reps, plan.region_start, plan.region_size,
+           plan.region_home, plan.society_key, plan.age_probs, plan.rep_key,
+           state.log_id, state.log_list, state.log_since,
            state.log_until, state.log_exit, state.log_wrongful, state.log_extended,
            state.active, state.counters, plan.list_duration, plan.list_comply_rate,
            plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
@@ -206,5 +253,6 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored):
               state.log_exit, state.log_wrongful, state.log_extended, state.active,
               state.counters, plan.list_duration, plan.list_comply_rate,
               plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
-              plan.list_appeal_cap, state.appeal_booked, out, restored_ids, restored_pts)
+              plan.list_appeal_cap, state.appeal_booked, plan.scored_mask, out, restored_ids,
+              restored_pts)
     return out, restored_ids[:n], restored_pts[:n]

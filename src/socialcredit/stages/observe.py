@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from ..engine.plan import M, Plan
 from ..engine.random import below, derive, key2, permute, stream_id, uniform, unpermute
-from ..engine.state import State
+from ..engine.state import FIRM, State
 from ..society.traits import trait
 from .behave import Acts
 
@@ -45,8 +45,8 @@ def informs(informant_key, cid, share):
 def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_channels,
              channel_key, channel_cov, channel_mis, region_start, region_size, region_type,
              society_key, age_probs, scored_mask, channel_informant, informed, inform_share,
-             informant_key, ties, region_bits, tie_key, channel, target, reporter, committed,
-             observed):
+             informant_key, ties, region_bits, tie_key, region_firm, lists, black_mask,
+             channel_cov_listed, channel, target, reporter, committed, observed):
     for b in prange(len(count)):
         a = ab_act[b]
         r = ab_region[b]
@@ -70,7 +70,10 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
                 if ch < 0:
                     break
                 ck = key2(ek, channel_key[ch])
-                if uniform(ck, 0) < channel_cov[ch, rtype]:
+                cov = channel_cov[ch, rtype]
+                if channel_cov_listed[ch] >= 0 and lists[cid] & black_mask:
+                    cov = channel_cov_listed[ch]  # e.g. more inspections when blacklisted
+                if uniform(ck, 0) < cov:
                     rep = -1
                     if informed and channel_informant[ch]:
                         # seen by one of the actor's ties; reported only by an informant
@@ -92,7 +95,8 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
                         for t in range(16):
                             local = below(sk, t, region_size[r])
                             other = region_start[r] + local
-                            age, _ = trait(society_key[r], local, age_probs)
+                            age = (FIRM if region_firm[r]
+                                   else trait(society_key[r], local, age_probs)[0])
                             if other != cid and (scored_mask >> age) & 1:
                                 target[e] = other
                                 break
@@ -127,5 +131,6 @@ def observe(plan: Plan, state: State, day: int, acts: Acts) -> Observed:
              plan.channel_mis, plan.region_start, plan.region_size, plan.region_type,
              plan.society_key, plan.age_probs, plan.scored_mask, plan.channel_informant,
              informed, plan.mech[M["inform_share"]], plan.informant_key, plan.ties,
-             plan.region_bits, plan.tie_key, channel, target, reporter, committed, observed)
+             plan.region_bits, plan.tie_key, plan.region_firm, state.lists, plan.black_mask,
+             plan.channel_cov_listed, channel, target, reporter, committed, observed)
     return Observed(channel, target, reporter, committed, observed)

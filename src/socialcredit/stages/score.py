@@ -478,7 +478,7 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
             mech[M["assoc_share"]], plan.cut_grades, mech[M["cut_share"]], plan.ties,
             int(mech[M["reward"]]) if informed else 0, plan.grade_of, plan.pmin,
             plan.region_start, plan.region_size, plan.region_bits, plan.tie_key,
-            key2(day_key, 7), tally)
+            derive(day_key, 7), tally)
         if len(da):
             second = Records(da, dac, dt_, np.full(len(da), -1, dtype=np.int8), drg, dk, dpts,
                              np.full(len(da), -1, dtype=np.int64))
