@@ -338,10 +338,9 @@ class Informants(Sourced):
     """Citizens who report the acts of their ties, sometimes falsely, for a reward."""
 
     enabled: bool = True
-    share: float = Field(ge=0, le=1, description="Share of citizens who inform. An act seen "
-                         "by an informant channel is reported only when the tie who sees it "
-                         "is an informant; the channel's coverage is then the chance they "
-                         "report what they see.")
+    share: float = Field(ge=0, le=1, description="Share of citizens who inform. An informant "
+                         "channel records an act only when one of the actor's ties is an "
+                         "informant; its coverage is then the chance they report it.")
     false_reports_per_year: float = Field(default=0.0, ge=0, le=365, description="Reports of "
                                           "acts that never happened, per informant per year, "
                                           "each against one of their ties.")

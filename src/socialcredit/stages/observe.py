@@ -3,8 +3,10 @@
 Each channel that watches an act sees it with its coverage for the actor's region type; the
 first channel that sees it records it. With the channel's misattribution rate the record lands
 on another scored citizen of the same region: the ledger marks it wrongful, the citizen cannot
-tell. Draws are keyed by work block, position in it and channel name, so adding a channel or
-a rule leaves every other draw unchanged.
+tell. With informants on, an informant channel records an act only when one of the actor's
+ties is an informant (the first one found reports it, and can be rewarded); its coverage is
+then the chance that they report what they know. Draws are keyed by work block, position in it
+and channel name, so adding a channel or a rule leaves every other draw unchanged.
 """
 
 from __future__ import annotations
@@ -76,13 +78,17 @@ def _observe(ab_act, ab_region, ab_key, day_key, count, offset, actor, act_chann
                 if uniform(ck, 0) < cov:
                     rep = -1
                     if informed and channel_informant[ch]:
-                        # seen by one of the actor's ties; reported only by an informant
-                        if ties == 0:
-                            continue
+                        # the actor's ties know; the first informant among them reports it
                         local = cid - region_start[r]
-                        rep = tie(local, below(ck, 3, ties), region_size[r], region_bits[r],
-                                  tie_key[r]) + region_start[r]
-                        if rep == cid or not informs(informant_key, rep, inform_share):
+                        first = below(ck, 3, max(ties, 1))
+                        for j in range(ties):
+                            f = tie(local, (first + j) % ties, region_size[r], region_bits[r],
+                                    tie_key[r])
+                            if f != local and informs(informant_key, region_start[r] + f,
+                                                      inform_share):
+                                rep = region_start[r] + f
+                                break
+                        if rep < 0:
                             continue
                         reporter[e] = rep
                     channel[e] = ch

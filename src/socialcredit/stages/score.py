@@ -192,8 +192,10 @@ def _shard_order(target, n_shards):
 
 
 APPLIED = 1 << 7
-"""Bit of `info`: the rule was applied (the target is scored); the other bits are the
-target's AGE and TRACKED flags."""
+"""Bit of `info`: the rule was applied; the other bits are LISTS_ONLY and the target's AGE and
+TRACKED flags."""
+LISTS_ONLY = 1 << 6
+"""Bit of `info`: the target is not scored, only the rule's list applied."""
 
 
 @njit(parallel=True, cache=True)
@@ -216,11 +218,23 @@ def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scor
             me = people[t]
             info[i] = 0
             entry[i] = 0
-            if not is_scored(me.flags, scored_mask):
-                continue
             if rule_local[a] and not rule_regions[a, region[i]]:
                 continue  # a local system: not this citizen's region
             before = np.int64(me.score)
+            if not is_scored(me.flags, scored_mask):
+                # no score to move, but a rule's list applies to everyone (a court list)
+                lr = rule_list[a]
+                had = np.int64(me.lists)
+                if lr < 0 or (had >> lr) & 1:
+                    continue
+                me.lists = had | (1 << lr)
+                old[i] = before
+                new[i] = before
+                entry[i] = 1 << lr
+                wrongmask[i] = (1 << lr) if kind[i] <= SABOTAGE and t != actor[i] else 0
+                prior[i] = had
+                info[i] = APPLIED | LISTS_ONLY | (me.flags & (AGE | TRACKED))
+                continue
             if not (rule_when[a] >> grade_of[before - pmin]) & 1:
                 continue
             pts = np.int64(rule_points[a]) if rec_pts[i] == RULE_POINTS else rec_pts[i]
@@ -280,7 +294,7 @@ def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_are
         a = act[i]
         if (assoc_on and a < n_acts and (assoc_areas >> act_area[a]) & 1 and new[i] < old[i]
                 and kind[i] <= SABOTAGE):
-            n += ties
+            n += ties  # (a lists-only record has new == old)
         if reward != 0 and reporter[i] >= 0:
             n += 1
     d_act = np.empty(n, dtype=np.int64)
@@ -334,7 +348,7 @@ def _tally(act, actor, target, channel, kind, reporter, info, old, new, entry, p
     """Histogram and census moves, day totals, per-act points, the tracked cohort's ledger."""
     n_tracked = 0
     for i in range(len(act)):
-        if info[i] & APPLIED and info[i] & TRACKED:
+        if info[i] & APPLIED and info[i] & TRACKED and not info[i] & LISTS_ONLY:
             n_tracked += 1
     led_day = np.empty(n_tracked, dtype=np.int32)
     led_cit = np.empty(n_tracked, dtype=np.int64)
@@ -355,6 +369,11 @@ def _tally(act, actor, target, channel, kind, reporter, info, old, new, entry, p
         if not info[i] & APPLIED:
             continue
         t = target[i]
+        if info[i] & LISTS_ONLY:
+            age = info[i] & AGE
+            census[prior[i], age, census.shape[2] - 1] -= 1
+            census[prior[i] | entry[i], age, census.shape[2] - 1] += 1
+            continue
         d = new[i] - old[i]
         hist[old[i] - pmin] -= 1
         hist[new[i] - pmin] += 1
@@ -498,4 +517,4 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     return Scored(first, old, new, entry, wrongmask, prior, info, tally, ledger)
 
 
-assert APPLIED & (AGE | TRACKED) == 0, "APPLIED must not share a bit with the flags it carries"
+assert (APPLIED | LISTS_ONLY) & (AGE | TRACKED) == 0, "info bits must not share flag bits"
