@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit, prange
 
+from ..record.groups import dated_group_table
 from ..scenario.schema import Scenario
 from ..society.population import generate
 from ..stages.behave import behave
@@ -80,6 +81,7 @@ class Simulation:
                 state.hist[plan.start_points - plan.pmin] += scored
         self.start_hist = self.state.hist.copy()
         self.daily: list[dict] = []
+        self.group_rows: list = []  # snapshots for groups_over_time
         self.ledger: list[tuple] = []
         n_acts = self.plan.n_acts
         self.act_committed = np.zeros(n_acts, dtype=np.int64)
@@ -136,6 +138,9 @@ class Simulation:
         row = self._record(day, rating, committed, observed, scored, list_tally, gate_counts,
                            restored_ids, restored)
         row["points_moved_by_ties"] = tie_moves
+        every = plan.scenario.recording.groups_every_days
+        if every and (day + 1) % every == 0:
+            self.group_rows.append(dated_group_table(plan, state, self.date(day)))
         t8 = clock()
         for name, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6, t7),
                               (t1, t2, t3, t4, t5, t6, t7, t8), strict=True):

@@ -16,7 +16,7 @@ from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from .loop import Simulation
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 Progress = Callable[[int, int], None]
 
 
@@ -71,6 +71,7 @@ def _checkpoint_payload(sim: Simulation, text: str, where: str, days: int,
         "days": days, "checkpoint_every": every, "day": sim.state.day,
         "citizens": citizens,
         "state": sim.state.arrays(), "daily": sim.daily, "ledger": sim.ledger,
+        "group_rows": sim.group_rows,
         "start_hist": sim.start_hist,
         "acts": {k: getattr(sim, k) for k in ("act_committed", "act_observed", "act_points",
                                                "act_scored", "act_wrongful", "gate_totals")},
@@ -89,6 +90,7 @@ def _restore(payload: dict) -> tuple[Simulation, str, str]:
     sim.state.day = payload["day"]
     sim.daily = payload["daily"]
     sim.ledger = payload["ledger"]
+    sim.group_rows = payload.get("group_rows", [])
     sim.start_hist = payload["start_hist"]
     for k, v in payload["acts"].items():
         setattr(sim, k, v)

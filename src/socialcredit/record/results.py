@@ -17,8 +17,10 @@ from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED, is_score
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
 from ..stages.lists import CORRECTED, RESTORED
+from .groups import dated_group_table, group_table
 
-TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", "groups")
+TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", "groups",
+          "groups_over_time")
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Results:
     score_hist: pd.DataFrame
     grades: pd.DataFrame
     groups: pd.DataFrame
+    groups_over_time: pd.DataFrame
     path: Path | None = None
     _citizens: pd.DataFrame | None = None
 
@@ -82,7 +85,8 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
     if len(daily):
         daily["date"] = pd.to_datetime(daily["date"])
     return Results(run=run, daily=daily, ledger=_ledger(sim), listings=_listings(sim),
-                   acts=_acts(sim), score_hist=_hists(sim), groups=_groups(sim),
+                   acts=_acts(sim), score_hist=_hists(sim), groups=group_table(sim.plan, sim.state),
+                   groups_over_time=_groups_over_time(sim),
                    grades=pd.DataFrame({"grade": [g.name for g in s.grades],
                                         "min": [g.min for g in s.grades],
                                         "max": [g.max for g in s.grades]}))
@@ -177,67 +181,18 @@ def _hists(sim: Simulation) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-GROUP_STATS = ("citizens", "scored", "score_sum", "listed", "ever_listed", "wronged",
-               "wrongful_points")
-
-
-@njit(parallel=True, cache=True)
-def _group_sums(people, start, n, black_mask, scored_mask, grade_of, pmin, n_grades):
-    """Per age group: the GROUP_STATS sums and scored citizens per grade, for one region."""
-    nb = (n + (1 << 20) - 1) >> 20
-    part = np.zeros((nb, 4, len(GROUP_STATS) + n_grades), dtype=np.int64)
-    for b in prange(nb):
-        for i in range(start + (b << 20), start + min(n, (b + 1) << 20)):
-            p = people[i]
-            age = p.flags & AGE
-            row = part[b, age]
-            row[0] += 1
-            if is_scored(p.flags, scored_mask):
-                row[1] += 1
-                row[2] += p.score
-                row[len(GROUP_STATS) + grade_of[p.score - pmin]] += 1
-            if p.lists & black_mask:
-                row[3] += 1
-            if p.flags & EVER_LISTED:
-                row[4] += 1
-            if p.wrong > 0:
-                row[5] += 1
-                row[6] += p.wrong
-    return part.sum(axis=0)
-
-
-def _groups(sim: Simulation) -> pd.DataFrame:
-    """The end state by region type and age group: who is graded low, listed, wronged."""
-    plan, state = sim.plan, sim.state
-    n_grades = len(plan.grade_names)
-    sums = {t: np.zeros((4, len(GROUP_STATS) + n_grades), dtype=np.int64)
-            for t in ("urban", "rural")}
-    for r in range(len(plan.region_names)):
-        kind = "urban" if plan.region_type[r] == 0 else "rural"
-        sums[kind] += _group_sums(state.people, int(plan.region_start[r]),
-                                  int(plan.region_size[r]), plan.black_mask, plan.scored_mask,
-                                  plan.grade_of, plan.pmin, n_grades)
-    rows = []
-    for kind, table in sums.items():
-        for a, age in enumerate(AGE_GROUPS):
-            v = table[a]
-            if v[0] == 0:
-                continue
-            row = {"region_type": kind, "age_group": age}
-            row.update({k: int(x) for k, x in zip(GROUP_STATS, v, strict=False)})
-            row["mean_score"] = v[2] / v[1] if v[1] else float("nan")
-            for g, name in enumerate(plan.grade_names):
-                row[f"grade_{name}"] = int(v[len(GROUP_STATS) + g])
-            row["listed_share"] = v[3] / v[0]
-            row["wronged_share"] = v[5] / v[0]
-            rows.append(row)
-    return pd.DataFrame(rows).drop(columns=["score_sum"])
-
-
 CITIZEN_ROWS = 1 << 24
 """Citizens per batch when the final state is turned into a table (bounds the memory used)."""
 PART_ROWS = 1 << 26
 """Citizens per part file of citizens.parquet."""
+
+
+def _groups_over_time(sim: Simulation) -> pd.DataFrame:
+    frames = list(sim.group_rows)
+    last = sim.date(sim.state.day - 1) if sim.state.day else sim.scenario.scenario.start
+    if not frames or frames[-1]["date"].iloc[0] != pd.Timestamp(last):
+        frames.append(dated_group_table(sim.plan, sim.state, last))
+    return pd.concat(frames, ignore_index=True)
 
 
 def citizen_parts(sim: Simulation) -> list:

@@ -371,6 +371,9 @@ class Recording(Strict):
                         "goes into the ledger.")
     full_ledger_up_to: int = Field(default=100_000, ge=0, description="Runs with at most "
                                    "this many citizens record everyone.")
+    groups_every_days: int = Field(default=30, ge=0, le=36_500, description="Days between "
+                                   "snapshots of grades and lists by region type and age "
+                                   "group (table groups_over_time; 0: only at the end).")
 
 
 class Meta(Strict):
