@@ -1,13 +1,17 @@
 """The HTML report: one file a reader can open offline, with every section, for any run."""
 
 import dataclasses
+import io
 import json
 import re
+from html import escape, unescape
 
 import pandas as pd
 import pytest
+from rich.console import Console
 
 import socialcredit
+from socialcredit.analysis.summary import print_summary
 from socialcredit.report import write_report
 from socialcredit.report.html import SECTIONS
 
@@ -69,3 +73,95 @@ def test_report_of_a_run_with_no_columns_no_gates_and_odd_names(results, tmp_pat
     for heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in page
     _check_offline(page)
+
+
+HARM_COLUMNS = ["expression_acts", "children_denied", "association_penalties",
+                "association_points", "ties_cut", "informant_reports", "false_reports",
+                "sabotage_reports", "points_bought", "informant_reward_points",
+                "representatives_listed", "points_moved_by_ties"]
+
+
+@pytest.fixture(scope="module")
+def china(tmp_path_factory):
+    """A small run of the composite China scenario: informants, association, bought points,
+    a children's school gate and firms whose representatives are listed with them."""
+    return socialcredit.run("china", population=20000, days=60, seed=1,
+                            out=tmp_path_factory.mktemp("china") / "r")
+
+
+def _harm(page: str) -> str:
+    m = re.search(r"<section><h2>Harm audit</h2>.*?</section>", page, re.DOTALL)
+    assert m, "no Harm audit section"
+    return m.group(0)
+
+
+def _row(section: str, label: str) -> list[str]:
+    """The cells after the label of the harm audit row `label`."""
+    m = re.search(rf"<tr><td>{re.escape(escape(label))}</td>(.*?)</tr>", section)
+    assert m, f"no row {label!r}"
+    return [unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", m.group(1))]
+
+
+def test_harm_audit_counts_what_the_daily_table_counts(china):
+    d = china.daily
+    for c in ("informant_reports", "false_reports", "association_penalties"):
+        assert d[c].sum() > 0, f"the china scenario should record {c}"
+    scale = float(china.info["scale"])
+    harm = _harm((china.path / "report.html").read_text(encoding="utf-8"))
+    for label, c in (("false reports", "false_reports"), ("informant reports",
+                                                          "informant_reports"),
+                     ("association penalties (for a tie's act)", "association_penalties"),
+                     ("wrongful penalties", "wrongful_penalties")):
+        n = int(d[c].sum())
+        assert _row(harm, label)[:2] == [f"{n:,}", f"≈ {round(n * scale):,}"], label
+    false, reports = int(d["false_reports"].sum()), int(d["informant_reports"].sum())
+    assert _row(harm, "false reports")[2] == (f"{100 * false / reports:.1f}% of {reports:,} "
+                                              "informant reports")
+    assert _row(harm, "association penalties (for a tie's act)")[2] == \
+        f"{int(d['association_points'].sum()):,} points taken"
+    upheld = int(d["appeals_upheld"].sum())
+    days = _row(harm, "mean days to clear a wrongful listing")
+    if upheld:
+        assert float(days[0]) == pytest.approx(d["wrongful_days_cleared"].sum() / upheld,
+                                               rel=1e-2)
+    else:
+        assert days[0] == "–" and days[-1] == "no appeal was upheld"
+    for label in ("points bought", "informant reward points"):  # points, not people: unscaled
+        assert _row(harm, label)[1] == ""
+    assert "in the first 30 days" in _row(harm, "expression acts (speech)")[-1]
+    # cumulative harms and disparate impact always; expression only when anyone spoke
+    assert harm.count("<svg") == 2 + bool(d["expression_acts"].sum())
+    assert "urban solid, rural dashed" in harm
+
+
+def test_harm_audit_of_an_older_store_leaves_out_what_it_lacks(china, tmp_path):
+    old = dataclasses.replace(china, daily=china.daily.drop(columns=HARM_COLUMNS),
+                              groups_over_time=pd.DataFrame())
+    page = write_report(old, tmp_path / "old.html").read_text(encoding="utf-8")
+    for heading in SECTIONS:
+        assert f"<h2>{heading}</h2>" in page
+    harm = _harm(page)
+    assert _row(harm, "wrongful penalties")[0] == f"{int(china.daily.wrongful_penalties.sum()):,}"
+    for label in ("false reports", "ties cut", "expression acts (speech)"):
+        assert f"<td>{escape(label)}</td>" not in harm
+    assert harm.count("<svg") == 1  # cumulative harms only
+    _check_offline(page)
+
+    out = io.StringIO()
+    print_summary(old, Console(file=out, width=200))
+    assert "penalties" in out.getvalue() and "harm:" not in out.getvalue()
+
+
+def test_summary_names_only_the_harms_that_happened(china):
+    out = io.StringIO()
+    print_summary(china, Console(file=out, width=300))
+    text = out.getvalue()
+    d = china.daily
+    assert (f"informant reports {int(d.informant_reports.sum()):,} "
+            f"({int(d.false_reports.sum()):,} false)") in text
+    assert (f"association penalties {int(d.association_penalties.sum()):,} "
+            f"({int(d.association_points.sum()):,} points)") in text
+    for c, words in (("children_denied", "children denied"), ("points_bought", "points bought"),
+                     ("sabotage_reports", "sabotage reports"),
+                     ("representatives_listed", "representatives listed")):
+        assert (words in text) == bool(d[c].sum()), words

@@ -61,6 +61,8 @@ def print_summary(results: Results, console: Console | None = None) -> None:
         f"penalties {pen:,}, of which hit the wrong person {wp:,} "
         f"({_pct(wp / max(pen, 1))}); wrongful listings {int(daily['wrongful_listings'].sum()):,}"
         f", upheld appeals {int(daily['appeals_upheld'].sum()):,}")
+    for line in harm_lines(daily):
+        console.print(line)
     if gates:
         t = Table(title="Gates (attempts are purchases or requests)", title_justify="left")
         for col in ("gate", "attempts", "denied", "share denied", "perks"):
@@ -95,6 +97,35 @@ def print_summary(results: Results, console: Console | None = None) -> None:
         console.print(t)
     if scale != 1:
         console.print(f"counts are of simulated citizens; multiply by {scale:g} for people")
+
+
+def harm_lines(daily) -> list[str]:
+    """The harm audit in a line or two: only the figures that are not zero (and that the daily
+    table records; older stores lack some)."""
+    def total(name: str) -> int:
+        return int(daily[name].sum()) if name in daily.columns else 0
+
+    who = []
+    if total("association_penalties"):
+        who.append(f"association penalties {total('association_penalties'):,} "
+                   f"({total('association_points'):,} points)")
+    if total("children_denied"):
+        who.append(f"children denied {total('children_denied'):,}")
+    if total("representatives_listed"):
+        who.append(f"representatives listed {total('representatives_listed'):,}")
+    upheld = total("appeals_upheld")
+    if upheld and total("wrongful_days_cleared"):
+        who.append(f"{total('wrongful_days_cleared') / upheld:.1f} days on average to clear a "
+                   "wrongful listing")
+    how = []
+    if total("informant_reports") or total("false_reports"):
+        how.append(f"informant reports {total('informant_reports'):,} "
+                   f"({total('false_reports'):,} false)")
+    if total("sabotage_reports"):
+        how.append(f"sabotage reports {total('sabotage_reports'):,}")
+    if total("points_bought"):
+        how.append(f"points bought {total('points_bought'):,}")
+    return [f"harm: {'; '.join(items)}" for items in (who, how) if items]
 
 
 def _count_in_grade(rows, results: Results, grade: str) -> int:

@@ -36,7 +36,8 @@ svg{max-width:100%;height:auto}
 
 NO_DAYS = "No days were simulated, so there is nothing to plot."
 SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List size",
-            "Denials by gate", "Wrongful penalties", "Who is hit", "Acts", "Time per stage")
+            "Denials by gate", "Wrongful penalties", "Who is hit", "Harm audit", "Acts",
+            "Time per stage")
 
 
 def write_report(results, path: Path) -> Path:
@@ -83,6 +84,7 @@ def render(results) -> str:
                  "and of listings that followed from them.",
                  plots.wrongful(daily)),
         _groups_section(getattr(results, "groups", None), grades),
+        _harm_section(daily, info, getattr(results, "groups_over_time", None), grades),
         _acts_section(results.acts),
         _stages_section(info),
     ]
@@ -285,6 +287,103 @@ def _groups_section(groups: pd.DataFrame | None, grades: list[str]) -> str:
                      _pct(g["listed"], g["citizens"]), _pct(g["wronged"], g["citizens"])])
     header = ["group", "citizens", "mean score", f"in {'/'.join(low)}", "listed", "wronged"]
     return head + _table(header, rows, [False] + [True] * 5) + "</section>"
+
+
+HARM = (
+    # daily column, row label, what it is a share of (daily column, words) or None
+    ("wrongful_penalties", "wrongful penalties", ("penalties", "penalties")),
+    ("wrongful_listings", "wrongful listings", ("listed_new", "listings")),
+    ("appeals_filed", "appeals filed", None),
+    ("appeals_upheld", "appeals upheld", ("appeals_filed", "appeals filed")),
+    ("wrongful_days_cleared", "mean days to clear a wrongful listing", None),
+    ("association_penalties", "association penalties (for a tie's act)", None),
+    ("points_moved_by_ties", "points moved by ties' scores", None),
+    ("ties_cut", "ties cut", None),
+    ("children_denied", "children denied for a parent's grade or list", None),
+    ("expression_acts", "expression acts (speech)", None),
+    ("informant_reports", "informant reports", None),
+    ("false_reports", "false reports", ("informant_reports", "informant reports")),
+    ("sabotage_reports", "sabotage reports", ("informant_reports", "informant reports")),
+    ("points_bought", "points bought", None),
+    ("informant_reward_points", "informant reward points", None),
+    ("representatives_listed", "firms' legal representatives listed", None),
+)
+NOT_EVENTS = {"wrongful_days_cleared", "points_moved_by_ties", "points_bought",
+              "informant_reward_points"}  # days and points: never multiplied by the scale
+CHILL_DAYS = 30
+
+
+def harm_rows(daily: pd.DataFrame) -> list[tuple[str, str, float | None, str]]:
+    """The harm audit over the run as (column, label, value, detail), one per figure the daily
+    table records; a figure whose column an older store lacks is left out."""
+    used = {n for n, _, _ in HARM} | {of[0] for _, _, of in HARM if of} | {"association_points"}
+    total = {c: col(daily, c).sum() for c in daily.columns if c in used}
+    rows = []
+    for name, label, of in HARM:
+        if name not in total:
+            continue
+        v: float | None = int(total[name])
+        detail = ""
+        if of is not None and total.get(of[0]):
+            detail = f"{_pct(total[name], total[of[0]])} of {_num(int(total[of[0]]))} {of[1]}"
+        if name == "wrongful_days_cleared":  # a mean over upheld appeals, not a count
+            if "appeals_upheld" not in total:
+                continue
+            upheld = int(total["appeals_upheld"])
+            v = total[name] / upheld if upheld else None
+            detail = f"over {_num(upheld)} upheld appeals" if upheld else "no appeal was upheld"
+        elif name == "association_penalties" and "association_points" in total:
+            detail = f"{_num(int(total['association_points']))} points taken"
+        elif name == "expression_acts" and len(daily):
+            acts = col(daily, name)
+            n = min(CHILL_DAYS, len(acts))
+            first, last = float(acts.iloc[:n].mean()), float(acts.iloc[-n:].mean())
+            detail = (f"per day: {_num(first)} in the first {n} days, {_num(last)} in the last "
+                      f"{n}" + (f" ({100 * (last - first) / first:+.0f}%)" if first else ""))
+        rows.append((name, label, v, detail))
+    return rows
+
+
+def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | None,
+                  grades: list[str]) -> str:
+    """Harm audit: who was penalised, listed or denied for what they did not do, or for what a
+    tie, a parent or an informant did, and how disparate the burden is over time."""
+    head = ('<section><h2>Harm audit</h2><p class="note">Harm the system does beyond the acts '
+            "it targets, over the whole run: penalties and listings that hit the wrong person "
+            "and how long they took to undo, penalties for a tie's act, children turned away "
+            "for a parent's grade or list, speech given up, and what informants and buyers of "
+            "points did.")
+    rows = harm_rows(daily) if len(daily) else []
+    scale = info.get("scale")
+    scale = float(scale) if isinstance(scale, (int, np.integer, float)) and scale else None
+    real = scale is not None and scale != 1
+    if real:
+        head += (" Counts are of simulated citizens; the next column multiplies counts of "
+                 f"people and events (not points or days) by {_num(scale)}, the real people "
+                 "each simulated citizen stands for.")
+    head += "</p>"
+    if rows:
+        body = []
+        for name, label, v, detail in rows:
+            scaled = ([f"≈ {_num(round(v * scale))}" if v is not None and name not in NOT_EVENTS
+                       else ""] if real else [])
+            body.append([label, _num(v), *scaled, detail])
+        header = ["measure", "over the run", *(["at real scale"] if real else []), "detail"]
+        table = _table(header, body, [False, True, *([True] if real else []), False])
+    else:
+        table = ('<p class="empty">'
+                 + ("This run recorded no harm figures." if len(daily) else NO_DAYS) + "</p>")
+    figs = [
+        ("Running totals of penalties that hit the wrong person, of wrongful listings, and of "
+         "penalties for a tie's act.", plots.harm_over_time(daily)),
+        ("Expression acts per day; a falling line is chilling: speech given up for fear of "
+         "the score.", plots.expression(daily)),
+        ("Disparate impact over time, by region type (urban solid, rural dashed) and age group: "
+         "share listed, and share of scored citizens in the lowest grades (groups with no "
+         "scored citizens are left out).", plots.disparate_impact(over_time, grades)),
+    ]
+    parts = [f'<p class="note">{escape(note)}</p>{svg}' for note, svg in figs if svg]
+    return head + table + "".join(parts) + "</section>"
 
 
 def _acts_section(acts: pd.DataFrame) -> str:

@@ -232,3 +232,104 @@ def wrongful(daily: pd.DataFrame) -> str | None:
             ax.set_ylim(bottom=0, top=max(1.0, float(d[key].max()) * 1.05))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         return _svg(fig, "wrongful")
+
+
+HARM_LINES = (("wrongful_penalties", "wrongful penalties", "#d6604d"),
+              ("wrongful_listings", "wrongful listings", "#762a83"),
+              ("association_penalties", "association penalties", "#1b7837"))
+
+
+def harm_over_time(daily: pd.DataFrame) -> str | None:
+    """Running totals of wrongful penalties, wrongful listings and association penalties."""
+    lines = [line for line in HARM_LINES if line[0] in daily.columns]
+    if daily.empty or not lines:
+        return None
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure()
+        full = daily.assign(**{f"_{k}": col(daily, k).cumsum() for k, _, _ in lines})
+        d = _thin(full)
+        x = _x(d, ax)
+        for key, label, color in lines:
+            ax.plot(x, d[f"_{key}"], color=color, drawstyle="steps-post",
+                    label=f"{label} ({int(full[f'_{key}'].iloc[-1]):,})")
+        top = max(float(d[[f"_{k}" for k, _, _ in lines]].to_numpy().max()), 1.0)
+        ax.set_ylim(bottom=0, top=top * 1.05)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("cumulative count")
+        ax.legend(loc="upper left", title="total over the run")
+        return _svg(fig, "harm")
+
+
+def expression(daily: pd.DataFrame, window: int = 7) -> str | None:
+    """Speech acts per day as a `window`-day rolling mean, to show chilling; None if none."""
+    if daily.empty or "expression_acts" not in daily.columns:
+        return None
+    acts = col(daily, "expression_acts")
+    if not acts.any():
+        return None
+    with matplotlib.rc_context(STYLE):
+        full = daily.assign(_raw=acts, _mean=acts.rolling(window, min_periods=1).mean())
+        d = _thin(full)
+        fig, (ax,) = _figure()
+        x = _x(d, ax)
+        ax.plot(x, d["_raw"], color="#bdbdbd", linewidth=0.7, label="each day")
+        ax.plot(x, d["_mean"], color="#2166ac", linewidth=1.6,
+                label=f"{window}-day rolling mean")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("expression acts per day")
+        ax.legend(loc="upper right")
+        return _svg(fig, "expression")
+
+
+AGE_COLORS = {"child": "#1b9e77", "adult": "#d95f02", "elder": "#7570b3", "firm": "#e7298a"}
+REGION_STYLES = {"urban": "-", "rural": "--"}
+
+
+def disparate_impact(over_time: pd.DataFrame | None, grades: list[str]) -> str | None:
+    """Share listed and share in the lowest grades over time, one line per region and age group.
+
+    Groups with no scored citizens get no line in the grade panel: a share of nobody is not 0%.
+    """
+    need = {"date", "region_type", "age_group", "citizens", "listed"}
+    if over_time is None or over_time.empty or not need <= set(over_time.columns):
+        return None
+    low = grades[-2:] if len(grades) > 2 else grades[-1:]
+    t = over_time.assign(date=pd.to_datetime(over_time["date"], errors="coerce"))
+    t = t[t["date"].notna()].sort_values("date", kind="stable")
+    if t.empty:
+        return None
+    citizens = col(t, "citizens").to_numpy(dtype=float)
+    listed = col(t, "listed").to_numpy(dtype=float) / np.where(citizens > 0, citizens, np.nan)
+    scored = col(t, "scored").to_numpy(dtype=float)
+    lowc = sum((col(t, f"grade_{g}") for g in low if f"grade_{g}" in t.columns),
+               start=pd.Series(np.zeros(len(t)), index=t.index)).to_numpy(dtype=float)
+    t = t.assign(_listed=listed,
+                 _low=np.where(scored > 0, lowc / np.where(scored > 0, scored, 1), np.nan))
+    grade_panel = bool(low) and all(f"grade_{g}" in t.columns for g in low) \
+        and bool((scored > 0).any())
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _figure(2 if grade_panel else 1)
+        panels = [(axes[0], "_listed", "share listed")]
+        if grade_panel:
+            panels.append((axes[1], "_low", f"share in {'/'.join(low)} (of scored)"))
+        for ax, key, title in panels:
+            x_loc = AutoDateLocator(minticks=2, maxticks=6)
+            ax.xaxis.set_major_locator(x_loc)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(x_loc))
+            for (region, age), g in t.groupby(["region_type", "age_group"], sort=False):
+                if g[key].notna().sum() == 0:
+                    continue  # no scored citizens in this group at any snapshot
+                ax.plot(g["date"].to_numpy(), g[key].to_numpy(), marker="o", markersize=2.5,
+                        linewidth=1.2, color=AGE_COLORS.get(str(age), "#4d4d4d"),
+                        linestyle=REGION_STYLES.get(str(region), ":"), label=f"{region} {age}")
+            ax.set_title(title, fontsize=9)
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        handles, labels = axes[0].get_legend_handles_labels()
+        if grade_panel:  # groups drawn only in the grade panel still need a legend entry
+            for h, lab in zip(*axes[1].get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(handles, labels, loc="outside right center", title="region, age group")
+        return _svg(fig, "impact")
