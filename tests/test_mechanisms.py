@@ -219,3 +219,17 @@ def test_a_listed_debtor_who_pays_leaves_the_national_list_three_days_later():
     assert len(both) > 20
     assert (paid.loc[both, "days_listed"] - paid_now.loc[both, "days_listed"] == 3).all()
     assert (paid["days_listed"] >= 4).all()
+
+
+def test_being_turned_away_makes_listed_debtors_pay_sooner():
+    s, _ = load("national")
+    d = s.model_dump(mode="json")
+    d["responses"]["compliance"] = {"per_denial": 0.5, "source": "R4"}
+    pressed = run(socialcredit.Scenario.model_validate(d), population=200_000, days=120)
+    calm = run("national", population=200_000, days=120)
+    assert pressed.daily["complied_under_pressure"].sum() > 0
+    assert calm.daily["complied_under_pressure"].sum() == 0
+    # the same people are listed (same acts); under pressure more leave by paying, sooner
+    assert pressed.daily["listed_new"].sum() == calm.daily["listed_new"].sum()
+    assert pressed.daily["exits_complied"].sum() > calm.daily["exits_complied"].sum()
+    assert pressed.daily["listed"].iloc[-1] < calm.daily["listed"].iloc[-1]

@@ -12,14 +12,14 @@ from numba import njit, prange
 from ..record.groups import dated_group_table
 from ..scenario.schema import Scenario
 from ..society.population import generate
+from ..stages.associate import weigh_ties
 from ..stages.behave import behave
 from ..stages.gates import gates
-from ..stages.lists import LIST_TALLY, update_lists
+from ..stages.lists import LIST_TALLY, comply_under_pressure, update_lists
 from ..stages.observe import observe
 from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
-from ..stages.ties import weigh_ties
 from .plan import M, Plan, build
 from .state import AGE, EXIT_APPEAL, OFFENCES, State, allocate, is_scored
 
@@ -89,7 +89,7 @@ class Simulation:
         self.act_points = np.zeros(n_acts, dtype=np.int64)
         self.act_scored = np.zeros(n_acts, dtype=np.int64)
         self.act_wrongful = np.zeros(n_acts, dtype=np.int64)
-        self.gate_totals = np.zeros((len(self.plan.gate_names), 3), dtype=np.int64)
+        self.gate_totals = np.zeros((len(self.plan.gate_names), 4), dtype=np.int64)
         self.seconds = dict.fromkeys(STAGES, 0.0)
 
     @property
@@ -127,6 +127,7 @@ class Simulation:
         list_tally, restored_ids, restored = update_lists(plan, state, day, scored)
         t5 = clock()
         gate_counts = gates(plan, state, day)
+        pressured = comply_under_pressure(plan, state, day, int(gate_counts[:, 3].sum()))
         t6 = clock()
         shape = (plan.n_acts, len(plan.region_names))
         cell = plan.ab_act * shape[1] + plan.ab_region
@@ -138,6 +139,7 @@ class Simulation:
         row = self._record(day, rating, committed, observed, scored, list_tally, gate_counts,
                            restored_ids, restored)
         row["points_moved_by_ties"] = tie_moves
+        row["complied_under_pressure"] = pressured
         every = plan.scenario.recording.groups_every_days
         if every and (day + 1) % every == 0:
             self.group_rows.append(dated_group_table(plan, state, self.date(day)))

@@ -339,7 +339,7 @@ PSEUDO = ("association", "informant_reward", "points_bought")
 bought. Records under them carry these rule numbers (n_acts + position)."""
 MECH = ("assoc_on", "assoc_share", "cut_share", "score_weight", "score_every", "inform_on",
         "inform_share", "false_rate_day", "reward", "manip_on", "buy_rate_day", "sabotage_rate_day",
-        "chill_on", "chill_strength", "chill_alpha")
+        "chill_on", "chill_strength", "chill_alpha", "comply_per_denial")
 M = {name: i for i, name in enumerate(MECH)}
 
 
@@ -407,6 +407,9 @@ def _mechanisms(plan: Plan, s: Scenario) -> None:
         mech[M["chill_on"]] = 1
         mech[M["chill_strength"]] = ch.strength
         mech[M["chill_alpha"]] = 1.0 / ch.memory_days
+    co = s.responses.compliance
+    if co is not None and co.enabled:
+        mech[M["comply_per_denial"]] = co.per_denial
     plan.mech = mech
     plan.rule_when = when
     plan.false_acts = np.array([act_idx[x] for x in inf.false_acts] if inf else [],

@@ -311,9 +311,19 @@ class Chilling(Sourced):
                                "often speech is punished.")
 
 
+class Compliance(Sourced):
+    """Listed people pay up under pressure: being turned away at a gate makes some comply."""
+
+    enabled: bool = True
+    per_denial: float = Field(ge=0, le=1, description="Chance that a listed person turned away "
+                              "at a gate because of a list complies that day; the listing then "
+                              "ends after the list's comply_delay_days.")
+
+
 class Responses(Strict):
     deterrence: Deterrence
     chilling: Chilling | None = None
+    compliance: Compliance | None = None
 
 
 class Association(Sourced):

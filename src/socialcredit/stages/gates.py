@@ -43,13 +43,15 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
                     out[g, 0] += n
                     if m & deny_lists[g] or (graded and (deny_grades[g] >> s) & 1):
                         out[g, 1] += n
+                        if m & deny_lists[g]:
+                            out[g, 3] += n  # turned away because of a list
                     elif m & perk_lists[g] or (graded and (perk_grades[g] >> s) & 1):
                         out[g, 2] += n
 
 
 def gates(plan: Plan, state: State, day: int) -> np.ndarray:
-    """Today's (attempts, denied, perks) per gate, as an int64[gates, 3] array."""
-    out = np.zeros((len(plan.gate_names), 3), dtype=np.int64)
+    """Today's (attempts, denied, perks, denied for a list) per gate, as int64[gates, 4]."""
+    out = np.zeros((len(plan.gate_names), 4), dtype=np.int64)
     on = ((plan.gate_days[:, 0] <= day) & (day < plan.gate_days[:, 1])).astype(np.int64)
     kids = plan.gate_children
     rate = np.where(kids, plan.gate_rate_day * plan.children_per_adult, plan.gate_rate_day)

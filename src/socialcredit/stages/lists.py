@@ -17,8 +17,8 @@ import math
 import numpy as np
 from numba import njit
 
-from ..engine.plan import Plan
-from ..engine.random import derive, key2, stream_id, uniform
+from ..engine.plan import M, Plan
+from ..engine.random import below, derive, key2, poisson, stream_id, uniform
 from ..engine.state import (
     AGE,
     EVER_LISTED,
@@ -256,3 +256,39 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored):
               plan.list_appeal_cap, state.appeal_booked, plan.scored_mask, out, restored_ids,
               restored_pts)
     return out, restored_ids[:n], restored_pts[:n]
+
+
+@njit(cache=True)
+def _pressure(key, n, day, active, n_active, log_list, log_until, log_exit, black_mask,
+              comply_delay):
+    """`n` listings in force on black lists, drawn at random, end by compliance today."""
+    done = 0
+    for j in range(n):
+        for t in range(8):  # a few draws to find a listing on a black list
+            p = active[below(key, j * 8 + t, n_active)]
+            li = log_list[p]
+            if not (black_mask >> li) & 1:
+                continue
+            until = day + max(1, comply_delay[li])
+            if until < log_until[p]:
+                log_until[p] = until
+                log_exit[p] = EXIT_COMPLIED
+                done += 1
+            break
+    return done
+
+
+PRESSURE = stream_id("compliance under pressure")
+
+
+def comply_under_pressure(plan: Plan, state: State, day: int, denied_listed: int) -> int:
+    """Listed people turned away at gates today pay up with chance `per_denial`: that many
+    listings (Poisson), drawn among those in force, end after their list's delay."""
+    p = plan.mech[M["comply_per_denial"]]
+    if p <= 0 or denied_listed <= 0 or state.n_active == 0:
+        return 0
+    key = derive(plan.seed_key ^ PRESSURE, day)
+    n = min(int(poisson(key, 0, denied_listed * p)), state.n_active)
+    return int(_pressure(derive(key, 1), n, day, state.active, state.n_active, state.log_list,
+                         state.log_until, state.log_exit, plan.black_mask,
+                         plan.list_comply_delay))

@@ -15,32 +15,13 @@ import numpy as np
 from numba import njit, prange
 
 from ..engine.plan import M, Plan
-from ..engine.random import below, derive, key2, permute, stream_id, uniform, unpermute
+from ..engine.random import below, derive, key2, stream_id, uniform
 from ..engine.state import FIRM, State
+from ..society.ties import informs, tie
 from ..society.traits import trait
 from .behave import Acts
 
 STREAM = stream_id("observe")
-
-
-@njit(inline="always", cache=True)
-def tie(local, d, n, bits, key):
-    """The d-th tie of the citizen at `local` in a region of n: neighbours on a ring of
-    acquaintance, a keyed permutation of the region unrelated to traits (1st and 2nd ties are
-    the nearest, 3rd and 4th the next...). Ties are mutual."""
-    if n < 2:
-        return local
-    rank = unpermute(local, n, bits, key)
-    off = d // 2 + 1
-    if d & 1:
-        off = -off
-    return permute((rank + off) % n, n, bits, key)
-
-
-@njit(inline="always", cache=True)
-def informs(informant_key, cid, share):
-    """Whether citizen `cid` is an informant (a pure function of the seed and the id)."""
-    return uniform(key2(informant_key, cid), 0) < share
 
 
 @njit(parallel=True, cache=True)

@@ -19,8 +19,9 @@ from numba import njit, prange
 from ..engine.plan import PSEUDO, M, Plan
 from ..engine.random import below, derive, key2, poisson, stream_id, uniform
 from ..engine.state import AGE, MAX_OFFENCES, OFFENCE_SHIFT, OFFENCES, TRACKED, State, is_scored
+from ..society.ties import tie
 from .behave import Acts
-from .observe import Observed, tie
+from .observe import Observed
 
 SHARD_BITS = 16
 OBSERVED, FALSE_REPORT, SABOTAGE, BOUGHT, ASSOCIATION, REWARD = range(6)

@@ -15,7 +15,7 @@ from numba import njit, prange
 from ..engine.plan import M, Plan
 from ..engine.random import key2, stream_id, uniform
 from ..engine.state import AGE, State, is_scored
-from .observe import tie
+from ..society.ties import tie
 
 BLOCK = 1 << 16
 CUT = stream_id("cut ties")
