@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit, prange
 
-from ..record.groups import dated_group_table
+from ..record.groups import census_group_table
 from ..scenario.schema import Scenario
 from ..society.population import generate
 from ..stages.associate import weigh_ties
@@ -21,7 +21,7 @@ from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
 from .plan import M, Plan, build
-from .state import AGE, EXIT_APPEAL, OFFENCES, State, allocate, is_scored
+from .state import EXIT_APPEAL, GROUP, GROUPS, OFFENCES, State, allocate, is_scored
 
 AUTO_CHECKPOINT_SECONDS = 300.0
 """Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
@@ -29,14 +29,14 @@ STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "re
 
 
 @njit(parallel=True, cache=True)
-def _count_ages(flags, scored_mask):
-    """Citizens per (age group, scored)."""
+def _count_groups(flags, scored_mask):
+    """Citizens per (census group, scored)."""
     n = len(flags)
     nb = (n + (1 << 20) - 1) >> 20
-    part = np.zeros((nb, 4, 2), dtype=np.int64)
+    part = np.zeros((nb, GROUPS, 2), dtype=np.int64)
     for b in prange(nb):
         for i in range(b << 20, min(n, (b + 1) << 20)):
-            part[b, flags[i] & AGE, 1 if is_scored(flags[i], scored_mask) else 0] += 1
+            part[b, flags[i] & GROUP, 1 if is_scored(flags[i], scored_mask) else 0] += 1
     return part.sum(axis=0)
 
 
@@ -52,7 +52,7 @@ def _reset(people, scored_mask, start, grade_of, pmin, census_shape):
     for b in prange(nb):
         for i in range(b << 20, min(n, (b + 1) << 20)):
             p = people[i]
-            age = p.flags & AGE
+            age = p.flags & GROUP
             if is_scored(p.flags, scored_mask):
                 p.score = start
                 p.wrong = 0
@@ -73,7 +73,7 @@ class Simulation:
         if populate:
             generate(self.plan, self.state)
             plan, state = self.plan, self.state
-            by_age = _count_ages(state.flags, plan.scored_mask)
+            by_age = _count_groups(state.flags, plan.scored_mask)
             start_grade = plan.grade_of[plan.start_points - plan.pmin]
             for age, (unscored, scored) in enumerate(by_age):
                 state.census[0, age, -1] = unscored
@@ -142,7 +142,7 @@ class Simulation:
         row["complied_under_pressure"] = pressured
         every = plan.scenario.recording.groups_every_days
         if every and (day + 1) % every == 0:
-            self.group_rows.append(dated_group_table(plan, state, self.date(day)))
+            self.group_rows.append(census_group_table(plan, state, self.date(day)))
         t8 = clock()
         for name, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6, t7),
                               (t1, t2, t3, t4, t5, t6, t7, t8), strict=True):

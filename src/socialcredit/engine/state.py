@@ -1,8 +1,9 @@
 """The state of a run as columns: one preallocated array per field, no object per citizen.
 
-The census counts citizens by (lists they are on, age group, grade; the last grade slot is
-"not scored"): every stage that moves a citizen between cells moves the count, so gates and
-daily figures never pass over the population.
+The census counts citizens by (lists they are on, group, grade; a group is an age group or
+firms, in towns or villages; the last grade slot is "not scored"): every stage that moves a
+citizen between cells moves the count, so gates, daily figures and the groups over time never
+pass over the population.
 
 Hot state is one packed 6-byte record per citizen: score (int16), points lost to
 misattributed acts (int16), fixed traits (uint8 flags) and list membership (uint8, one bit per
@@ -23,7 +24,11 @@ from .plan import Plan
 AGE = 0b11
 FIRM = 3
 """The AGE value of a firm: firms are agents like citizens, in regions of their own."""
-HEAD = 1 << 2
+RURAL = 1 << 2
+"""Lives in a village (a region of type rural)."""
+GROUP = AGE | RURAL
+"""Bits of flags that make the census group: age group (or firm) and region type, 0 to 7."""
+GROUPS = 8
 TRACKED = 1 << 3
 EVER_LISTED = 1 << 4
 OFFENCE_SHIFT = 5
@@ -53,7 +58,7 @@ class State:
 
     people: np.ndarray  # PERSON[population]
     hist: np.ndarray  # int64[pmax - pmin + 1]: scored citizens per score
-    census: np.ndarray  # int64[lists masks, ages, grades + 1]: citizens per (lists, age, grade)
+    census: np.ndarray  # int64[lists masks, GROUPS, grades + 1]: per (lists, group, grade)
     # listing log: every listing ever made
     log_id: np.ndarray  # int64
     log_list: np.ndarray  # int8
@@ -125,7 +130,7 @@ def allocate(plan: Plan) -> State:
     return State(
         people=np.zeros(n, dtype=PERSON),
         hist=np.zeros(plan.pmax - plan.pmin + 1, dtype=np.int64),
-        census=np.zeros((1 << len(plan.list_names), 4, len(plan.grade_names) + 1),
+        census=np.zeros((1 << len(plan.list_names), GROUPS, len(plan.grade_names) + 1),
                         dtype=np.int64),
         log_id=np.zeros(cap, dtype=np.int64),
         log_list=np.zeros(cap, dtype=np.int8),

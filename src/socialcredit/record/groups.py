@@ -1,8 +1,9 @@
 """Who is hit: the state of citizens by region type and age group (disparate impact).
 
 One parallel pass over the citizens gives, per region and age group, how many are scored, their
-score total, how many are in each grade, listed, ever listed and wronged. The end of a run gives
-the `groups` table; snapshots every `recording.groups_every_days` give `groups_over_time`.
+score total, how many are in each grade, listed, ever listed and wronged: the `groups` table at
+the end of a run. Snapshots every `recording.groups_every_days` (`groups_over_time`) read the
+census instead, which costs nothing per citizen: citizens, scored, per grade, listed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 from numba import njit, prange
 
 from ..engine.plan import Plan
-from ..engine.state import AGE, EVER_LISTED, State, is_scored
+from ..engine.state import AGE, EVER_LISTED, RURAL, State, is_scored
 from ..scenario.schema import AGE_GROUPS
 
 GROUP_STATS = ("citizens", "scored", "score_sum", "listed", "ever_listed", "wronged",
@@ -74,8 +75,28 @@ def group_table(plan: Plan, state: State) -> pd.DataFrame:
 
 
 
-def dated_group_table(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
-    """`group_table` with the snapshot's date as its first column."""
-    table = group_table(plan, state)
-    table.insert(0, "date", pd.Timestamp(date))
-    return table
+CENSUS_STATS = ("citizens", "scored", "listed")
+
+
+def census_group_table(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
+    """Groups now, read from the census (no pass over the citizens): citizens, scored, on a
+    black list, and scored citizens per grade, by region type and age group."""
+    census = state.census  # [lists mask, group, grade slot]
+    masks = np.arange(census.shape[0])
+    black = (masks & plan.black_mask) != 0
+    rows = []
+    for kind, rural in (("urban", 0), ("rural", RURAL)):
+        for a, age in enumerate(AGE_GROUPS):
+            cells = census[:, a | rural, :]
+            citizens = int(cells.sum())
+            if citizens == 0:
+                continue
+            per_grade = cells[:, :-1].sum(axis=0)
+            listed = int(cells[black].sum())
+            row = {"date": pd.Timestamp(date), "region_type": kind, "age_group": age,
+                   "citizens": citizens, "scored": int(per_grade.sum()), "listed": listed}
+            for g, name in enumerate(plan.grade_names):
+                row[f"grade_{name}"] = int(per_grade[g])
+            row["listed_share"] = listed / citizens
+            rows.append(row)
+    return pd.DataFrame(rows)

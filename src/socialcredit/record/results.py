@@ -13,11 +13,12 @@ from numba import njit, prange
 
 from ..engine.loop import Simulation
 from ..engine.plan import PSEUDO
-from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, HEAD, TRACKED, is_scored
+from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, TRACKED, is_scored
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
+from ..society.traits import trait
 from ..stages.lists import CORRECTED, RESTORED
-from .groups import dated_group_table, group_table
+from .groups import census_group_table, group_table
 
 TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", "groups",
           "groups_over_time")
@@ -191,7 +192,7 @@ def _groups_over_time(sim: Simulation) -> pd.DataFrame:
     frames = list(sim.group_rows)
     last = sim.date(sim.state.day - 1) if sim.state.day else sim.scenario.scenario.start
     if not frames or frames[-1]["date"].iloc[0] != pd.Timestamp(last):
-        frames.append(dated_group_table(sim.plan, sim.state, last))
+        frames.append(census_group_table(sim.plan, sim.state, last))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -203,8 +204,9 @@ def citizen_parts(sim: Simulation) -> list:
 
 
 @njit(parallel=True, cache=True)
-def _citizen_columns(people, lo, region_start, region_of_block, grade_of, pmin, scored_mask,
-                     region, age, grade, scored, head, ever, tracked):
+def _citizen_columns(people, lo, region_start, region_of_block, region_firm, society_key,
+                     age_probs, grade_of, pmin, scored_mask, region, age, grade, scored, head,
+                     ever, tracked):
     """Decode packed records lo..lo+len(region) into plain columns, in parallel."""
     n = len(region)
     nb = (n + 65535) // 65536
@@ -221,7 +223,8 @@ def _citizen_columns(people, lo, region_start, region_of_block, grade_of, pmin, 
             age[j] = g
             grade[j] = grade_of[p.score - pmin]
             scored[j] = is_scored(f, scored_mask)
-            head[j] = (f & HEAD) != 0
+            head[j] = not region_firm[r] and trait(society_key[r], i - region_start[r],
+                                                   age_probs)[1]
             ever[j] = (f & EVER_LISTED) != 0
             tracked[j] = (f & TRACKED) != 0
 
@@ -239,11 +242,13 @@ def citizen_batches(sim: Simulation, rows: int = CITIZEN_ROWS, lo: int = 0,
     for a in range(lo, n, rows):
         b = min(n, a + rows)
         m = b - a
-        region, age, grade = (np.empty(m, dtype=np.int8) for _ in range(3))
+        region = np.empty(m, dtype=np.int16)
+        age, grade = (np.empty(m, dtype=np.int8) for _ in range(2))
         scored, head, ever, tracked = (np.empty(m, dtype=np.bool_) for _ in range(4))
         first = a + np.arange(0, m, 65536)
         region_of_block = np.searchsorted(plan.region_start, first, side="right") - 1
-        _citizen_columns(state.people, a, plan.region_start, region_of_block, plan.grade_of,
+        _citizen_columns(state.people, a, plan.region_start, region_of_block,
+                         plan.region_firm, plan.society_key, plan.age_probs, plan.grade_of,
                          plan.pmin, plan.scored_mask, region, age, grade, scored, head, ever,
                          tracked)
         rec = state.people[a:b]

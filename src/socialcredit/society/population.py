@@ -1,8 +1,9 @@
 """Synthetic citizens from aggregate figures: region sizes, age shares, household size.
 
-No per-person input exists. Households are runs of consecutive ids (a flag marks each run's
-first member, who is never a child); regions are id ranges; traits are pure functions of the
-seed and the id (see `traits`), written here into the flags column, as is whether a person is
+No per-person input exists. Households are runs of consecutive ids (each run's first member
+is never a child); regions are id ranges; traits are pure functions of the seed and the id
+(see `traits`), written here into the flags column with the region type, as is whether a
+person is
 outside the score (not a member of a voluntary score, or living outside its regions).
 """
 
@@ -13,20 +14,19 @@ from numba import njit, prange
 
 from ..engine.plan import Plan
 from ..engine.random import derive, key2, stream_id, uniform
-from ..engine.state import FIRM, HEAD, TRACKED, UNSCORED, State
+from ..engine.state import FIRM, RURAL, TRACKED, UNSCORED, State
 from .traits import TRAIT_BLOCK, trait
 
 
 @njit(parallel=True, cache=True)
-def _generate(people, start, n, key, probs, member_key, members, scored_region, firms):
+def _generate(people, start, n, key, probs, member_key, members, scored_region, firms,
+              rural):
     nb = (n + TRAIT_BLOCK - 1) // TRAIT_BLOCK
     for b in prange(nb):
         for j in range(b * TRAIT_BLOCK, min(n, (b + 1) * TRAIT_BLOCK)):
-            if firms:
-                f = FIRM
-            else:
-                age, head = trait(key, j, probs)
-                f = age | (HEAD if head else 0)
+            f = FIRM if firms else trait(key, j, probs)[0]
+            if rural:
+                f |= RURAL
             if not scored_region or (members < 1.0
                                      and uniform(key2(member_key, start + j), 0) >= members):
                 f |= UNSCORED
@@ -39,7 +39,8 @@ def generate(plan: Plan, state: State) -> None:
     for r in range(len(plan.region_names)):
         _generate(state.people, int(plan.region_start[r]), int(plan.region_size[r]),
                   plan.society_key[r], plan.age_probs, member_key, plan.members,
-                  bool(plan.scored_regions[r]), bool(plan.region_firm[r]))
+                  bool(plan.scored_regions[r]), bool(plan.region_firm[r]),
+                  bool(plan.region_type[r] == 1))
     state.score[:] = plan.start_points
     rec = plan.scenario.recording
     n = plan.population

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from ..engine.plan import M, Plan
 from ..engine.random import key2, stream_id, uniform
-from ..engine.state import AGE, State, is_scored
+from ..engine.state import GROUP, State, is_scored
 from ..society.ties import tie
 
 BLOCK = 1 << 16
@@ -75,7 +75,7 @@ def recount(people, scored_mask, grade_of, pmin, hist_len, census_shape):
     for b in prange(nb):
         for i in range(b << 20, min(n, (b + 1) << 20)):
             p = people[i]
-            age = p.flags & AGE
+            age = p.flags & GROUP
             if is_scored(p.flags, scored_mask):
                 part[b, p.lists, age, grade_of[p.score - pmin]] += 1
                 hpart[b, p.score - pmin] += 1

@@ -17,7 +17,7 @@ from numba import njit
 
 from ..engine.plan import AGE_BITS, Plan
 from ..engine.random import derive, key2, poisson, stream_id
-from ..engine.state import State
+from ..engine.state import AGE, State
 
 STREAM = stream_id("gates")
 
@@ -31,7 +31,7 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
         gk = key2(gate_keys[g], day_key)
         for m in range(n_masks):
             for a in range(n_ages):
-                if not (age_mask[g] >> a) & 1:
+                if not (age_mask[g] >> (a & AGE)) & 1:
                     continue
                 for s in range(n_slots):
                     people = census[m, a, s]

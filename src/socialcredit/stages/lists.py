@@ -20,11 +20,11 @@ from numba import njit
 from ..engine.plan import M, Plan
 from ..engine.random import below, derive, key2, poisson, stream_id, uniform
 from ..engine.state import (
-    AGE,
     EVER_LISTED,
     EXIT_APPEAL,
     EXIT_COMPLIED,
     EXIT_EXPIRED,
+    GROUP,
     OFFENCES,
     TRACKED,
     State,
@@ -129,7 +129,7 @@ def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, people, ce
             had = np.int64(me.lists)
             if (had >> rl) & 1:
                 continue
-            age = me.flags & AGE
+            age = me.flags & GROUP
             g = grade_of[me.score - pmin] if is_scored(me.flags, scored_mask) else slots - 1
             census[had, age, g] -= 1
             census[had | (1 << rl), age, g] += 1
@@ -180,7 +180,7 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
             out[3] += 1  # extensions
             i += 1
             continue
-        age = flags[t] & AGE
+        age = flags[t] & GROUP
         had = np.int64(lists[t])
         lists[t] = had & ~(1 << li)
         g = grade_of[score[t] - pmin] if scored else slots - 1

@@ -18,7 +18,7 @@ from numba import njit, prange
 
 from ..engine.plan import PSEUDO, M, Plan
 from ..engine.random import below, derive, key2, poisson, stream_id, uniform
-from ..engine.state import AGE, MAX_OFFENCES, OFFENCE_SHIFT, OFFENCES, TRACKED, State, is_scored
+from ..engine.state import GROUP, MAX_OFFENCES, OFFENCE_SHIFT, OFFENCES, TRACKED, State, is_scored
 from ..society.ties import tie
 from .behave import Acts
 from .observe import Observed
@@ -193,8 +193,8 @@ def _shard_order(target, n_shards):
 
 
 APPLIED = 1 << 7
-"""Bit of `info`: the rule was applied; the other bits are LISTS_ONLY and the target's AGE and
-TRACKED flags."""
+"""Bit of `info`: the rule was applied; the other bits are LISTS_ONLY and the target's GROUP
+and TRACKED flags."""
 LISTS_ONLY = 1 << 6
 """Bit of `info`: the target is not scored, only the rule's list applied."""
 
@@ -234,7 +234,7 @@ def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scor
                 entry[i] = 1 << lr
                 wrongmask[i] = (1 << lr) if kind[i] <= SABOTAGE and t != actor[i] else 0
                 prior[i] = had
-                info[i] = APPLIED | LISTS_ONLY | (me.flags & (AGE | TRACKED))
+                info[i] = APPLIED | LISTS_ONLY | (me.flags & (GROUP | TRACKED))
                 continue
             if not (rule_when[a] >> grade_of[before - pmin]) & 1:
                 continue
@@ -279,7 +279,7 @@ def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scor
             entry[i] = enter
             wrongmask[i] = wm
             prior[i] = had
-            info[i] = APPLIED | (me.flags & (AGE | TRACKED))
+            info[i] = APPLIED | (me.flags & (GROUP | TRACKED))
 
 
 @njit(cache=True)
@@ -371,14 +371,14 @@ def _tally(act, actor, target, channel, kind, reporter, info, old, new, entry, p
             continue
         t = target[i]
         if info[i] & LISTS_ONLY:
-            age = info[i] & AGE
+            age = info[i] & GROUP
             census[prior[i], age, census.shape[2] - 1] -= 1
             census[prior[i] | entry[i], age, census.shape[2] - 1] += 1
             continue
         d = new[i] - old[i]
         hist[old[i] - pmin] -= 1
         hist[new[i] - pmin] += 1
-        age = info[i] & AGE
+        age = info[i] & GROUP
         census[prior[i], age, grade_of[old[i] - pmin]] -= 1
         census[prior[i] | entry[i], age, grade_of[new[i] - pmin]] += 1
         wrongful = k <= SABOTAGE and t != actor[i]
@@ -518,4 +518,4 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     return Scored(first, old, new, entry, wrongmask, prior, info, tally, ledger)
 
 
-assert (APPLIED | LISTS_ONLY) & (AGE | TRACKED) == 0, "info bits must not share flag bits"
+assert (APPLIED | LISTS_ONLY) & (GROUP | TRACKED) == 0, "info bits must not share flag bits"
