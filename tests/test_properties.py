@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialcredit.engine.loop import Simulation
-from socialcredit.engine.state import AGE
+from socialcredit.engine.state import AGE, GROUP, UNSCORED
 from socialcredit.scenario import load
 from socialcredit.scenario.schema import Scenario
 
@@ -51,12 +51,13 @@ def test_state_stays_consistent(p):
     # scores stay in range
     assert st_.score.min() >= plan.pmin and st_.score.max() <= plan.pmax
     # the kept histogram is the histogram of the scored citizens
-    scored = ((plan.scored_mask >> (st_.flags & AGE)) & 1).astype(bool)
+    scored = (((plan.scored_mask >> (st_.flags & AGE)) & 1).astype(bool)
+              & ((st_.flags & UNSCORED) == 0))
     recount = np.bincount(st_.score[scored].astype(np.int64) - plan.pmin,
                           minlength=len(st_.hist))
     assert np.array_equal(recount, st_.hist)
-    # the census counts every citizen in their (lists, age, grade) cell
-    age = (st_.flags & AGE).astype(np.int64)
+    # the census counts every citizen in their (lists, group, grade) cell
+    age = (st_.flags & GROUP).astype(np.int64)
     slot = np.where(scored, plan.grade_of[st_.score.astype(np.int64) - plan.pmin],
                     len(plan.grade_names))
     census = np.zeros_like(st_.census)
