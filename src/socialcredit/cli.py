@@ -95,6 +95,8 @@ def build_parser() -> Parser:
                    "(default: the scenario's own)")
     r.add_argument("--days", type=_positive("--days", 36_500),
                    help="days to run (default: the scenario's own)")
+    r.add_argument("--until", metavar="DATE", help="end the run on this date (YYYY-MM-DD; "
+                   "instead of --days)")
     r.add_argument("--seed", type=_nonneg("--seed", 2**63 - 1), default=0)
     r.add_argument("--out", type=Path, help="results folder (default: a new one under runs/)")
     r.add_argument("--threads", type=_positive("--threads", 4096),
@@ -180,15 +182,19 @@ def _drive(a, folder: Path, call) -> int:
 
 
 def cmd_run(a) -> int:
-    from .engine.run import fresh_folder, run
+    from .engine.run import days_until, fresh_folder, run
     from .scenario import load
 
     scenario, _ = load(a.scenario)  # fail fast on a bad scenario, before any folder exists
+    if a.until is not None:
+        if a.days is not None:
+            raise UserError("give --days or --until, not both", "--until")
+        days_until(scenario, a.until)  # fail fast on a bad date too
     folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
     return _drive(a, folder, lambda update: run(
         a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
         threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
-        report=not a.no_report, citizens=not a.no_citizens))
+        report=not a.no_report, citizens=not a.no_citizens, until=a.until))
 
 
 def cmd_resume(a) -> int:

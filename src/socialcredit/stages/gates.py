@@ -4,7 +4,8 @@ A gate's answer depends only on which lists a person is on, their age group and 
 and the census keeps how many citizens are in each such cell. So each day, for each gate and
 cell, the number of attempts is one Poisson draw over the cell's people, and all of them get
 the cell's answer: the cost does not grow with the population or with the attempts. Counts
-are purchases or requests, not people (a person can be turned away several times). Outside
+are purchases or requests, not people (a person can be turned away several times; people a
+list turns away try `listed_attempts` times as often as others). Outside
 a gate's timeline dates nobody is denied and nobody gets a perk.
 """
 
@@ -22,7 +23,7 @@ STREAM = stream_id("gates")
 
 @njit(cache=True)
 def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grades,
-           perk_grades, perk_lists, out):
+           perk_grades, perk_lists, listed_mult, out):
     n_masks, n_ages, n_slots = census.shape
     unscored = n_slots - 1
     for g in range(len(rate_day)):
@@ -36,7 +37,10 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
                     if people <= 0:
                         continue
                     cell = (m * n_ages + a) * n_slots + s
-                    n = poisson(key2(gk, cell), 0, people * rate_day[g])
+                    lam = people * rate_day[g]
+                    if m & deny_lists[g]:
+                        lam *= listed_mult[g]  # turned away, they try again
+                    n = poisson(key2(gk, cell), 0, lam)
                     graded = s < unscored
                     out[g, 0] += n
                     if m & deny_lists[g] or (graded and (deny_grades[g] >> s) & 1):
@@ -52,5 +56,5 @@ def gates(plan: Plan, state: State, day: int) -> np.ndarray:
     _gates(state.census, derive(plan.seed_key ^ STREAM, day), plan.gate_keys,
            plan.gate_rate_day, plan.gate_age_mask, plan.gate_deny_lists * on,
            plan.gate_deny_grades * on, plan.gate_perk_grades * on, plan.gate_perk_lists * on,
-           out)
+           plan.gate_listed_mult, out)
     return out
