@@ -502,3 +502,104 @@ def write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+# -- the whole command: fit, sensitivity, confirmation run -------------------------------------
+
+Phase = Callable[[str, int, int, str], None]
+"""progress(phase, done, total, detail) with phase 'fit', 'sensitivity' or 'confirm'."""
+
+
+@dataclass
+class Calibration:
+    fit: Fit
+    results: object  # the confirmation run's Results
+    table: pd.DataFrame  # the fit table of the confirmation run
+    folder: Path
+
+
+def targets_for(sc: Scenario, path: str | Path | None) -> tuple[str, str]:
+    """(where, CSV text) of the targets: the file given, else the scenario's shipped ones."""
+    if path is None:
+        if sc.scenario.targets is None:
+            raise UserError(f"scenario {sc.scenario.name!r} ships no targets; give "
+                            "--targets FILE.csv", "--targets")
+        return packaged_targets(sc.scenario.targets)
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"no such file {str(p)!r}; give a CSV of dated reported figures",
+                        "--targets")
+    try:
+        return str(p), p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read {str(p)!r}: {e}", "--targets") from None
+
+
+def run_calibration(spec: str | Path, targets: str | Path | None = None,
+                    exclude: list[str] | None = None, trial_population: int | None = None,
+                    population: int | None = None, seed: int = 0,
+                    until: dt.date | str | None = None, trials: int = 300,
+                    out: str | Path | None = None, threads: int | None = None,
+                    progress: Phase | None = None) -> Calibration:
+    """Fit `spec` to `targets`, measure each value's sensitivity, confirm at `population`.
+
+    The folder gets fitted.toml (the scenario with the fitted values), the confirmation run
+    (results.duckdb with the calibration tables, report.html with a calibration section),
+    fit.csv and fit.svg.
+    """
+    from ..engine.run import days_until, fresh_folder, prepare_folder, run, set_threads
+    from ..record import store
+    from ..report import plots, write_report
+    from ..scenario import load
+
+    sc, _ = load(spec)
+    if not sc.calibrate:
+        raise UserError(f"scenario {sc.scenario.name!r} marks no values as calibratable; add "
+                        "[[calibrate]] entries (path, lower, upper, source)", "calibrate")
+    until_date = None
+    if until is not None:
+        days = days_until(sc, until)
+        until_date = sc.scenario.start + dt.timedelta(days=days - 1)
+    where, text = targets_for(sc, targets)
+    tg = read_targets(text, where, sc, until_date, exclude)
+    if until_date is None:
+        until_date = tg.last_date
+    days = (until_date - sc.scenario.start).days + 1
+    default = sc.society.simulate or sc.society.population
+    trial_population = trial_population or default
+    population = population or min(sc.society.population, 10 * trial_population)
+    for name, v in (("--trial-population", trial_population), ("--population", population)):
+        if not 1 <= v <= 2_000_000_000:
+            raise UserError(f"{v} is out of range; valid: 1 to 2000000000", name)
+    if not 1 <= trials <= 100_000:
+        raise UserError(f"{trials} is out of range; valid: 1 to 100000", "--trials")
+    set_threads(threads)
+    folder = prepare_folder(Path(out) if out is not None
+                            else fresh_folder(Path("runs"), f"{sc.scenario.name}-calibrated"))
+
+    fit = calibrate(sc, tg, trial_population, seed, days, trials,
+                    (lambda i, n, o: progress("fit", i, n, f"objective {o:.4g}"))
+                    if progress else None)
+    sensitivity(fit, (lambda i, n: progress("sensitivity", i, n, ""))
+                if progress else None)
+    header = (f"{sc.scenario.name}, fitted by `socialcredit calibrate` to {where} on "
+              f"{dt.date.today()}\n{fit.trials} trials at {trial_population:,} citizens, seed "
+              f"{seed}; objective (sum of squared log ratios) {fit.start_objective:.4g} -> "
+              f"{fit.objective:.4g}\nfitted values:\n"
+              + "\n".join(f"  {r.path} = {r.value:.6g}  (bounds {r.lower:g} to {r.upper:g}; "
+                          f"was {r.start:.6g})" for r in fit.params.itertuples()))
+    toml_path = folder / "fitted.toml"
+    write_text(toml_path, to_toml(fit.scenario, header))
+    res = run(toml_path, population=population, seed=seed, out=folder, threads=threads,
+              checkpoint_every=0, report=False, citizens=False, until=until_date,
+              progress=(lambda d, n: progress("confirm", d, n, "")) if progress else None)
+    table = fit_table(tg, res.daily, float(res.info["scale"]), fit.scenario)
+    res.extras = tables(fit, table, population)
+    store.write_results(res, folder)
+    write_report(res, folder / store.REPORT)
+    out_table = table.copy()
+    write_text(folder / "fit.csv", out_table.to_csv(index=False))
+    svg = plots.calibration_fit(res.daily, table, float(res.info["scale"]))
+    if svg:
+        write_text(folder / "fit.svg", svg)
+    return Calibration(fit, res, table, folder)
