@@ -242,7 +242,8 @@ def cmd_check(a) -> int:
                     for x in sec if x.source == "assumed")
     out.print(f"{where}: valid scenario {s.scenario.name!r}: {len(s.acts)} acts, "
               f"{len(s.channels)} channels, {len(s.rules)} rules, {len(s.grades)} grades, "
-              f"{len(s.lists)} lists, {len(s.gates)} gates; {n_assumed} entries wholly assumed")
+              f"{len(s.lists)} lists, {len(s.gates)} gates; {n_assumed} entries wholly assumed",
+              soft_wrap=True)
     return 0
 
 
