@@ -196,20 +196,20 @@ def test_calibrate_command_writes_the_fit_the_confirmation_run_and_its_report(tm
     _, text = load("national")
     # a short run fitting one value, to keep the test quick
     keep = 'path = "gates.rail.listed_attempts"'
-    blocks = text.split("[[calibrate]]")
-    text = blocks[0] + "".join("[[calibrate]]" + b for b in blocks[1:] if keep in b)
+    blocks = text.split("\n[[calibrate]]\n")
+    text = blocks[0] + "".join("\n[[calibrate]]\n" + b for b in blocks[1:] if keep in b)
     scen = tmp_path / "nat.toml"
     scen.write_text(text)
     targets = tmp_path / "t.csv"
-    targets.write_text("date,rail_blocked_cumulative,source\n2014-06-30,150000,made up\n"
-                       "2014-12-31,400000,made up\n")
+    targets.write_text("date,rail_blocked_cumulative,source\n2016-06-30,3000000,made up\n"
+                       "2016-12-31,4000000,made up\n")
     out = tmp_path / "cal"
     assert main(["calibrate", str(scen), "--targets", str(targets), "--trial-population",
-                 "30000", "--population", "60000", "--trials", "12", "--out", str(out)]) == 0
+                 "200000", "--population", "400000", "--trials", "12", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "rail_blocked_cumulative" in printed and "gates.rail.listed_attempts" in printed
     fitted, _ = load(out / "fitted.toml")
-    assert fitted.gates[1].listed_attempts != pytest.approx(0.221575)
+    assert fitted.gates[1].listed_attempts > 1.5 * 0.221575  # the made-up record is higher
     con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
     fit = con.execute("SELECT * FROM calibration").df()
     params = con.execute("SELECT * FROM calibration_params").df()
@@ -217,7 +217,7 @@ def test_calibrate_command_writes_the_fit_the_confirmation_run_and_its_report(tm
     assert len(fit) == 2 and set(fit["target"]) == {"rail_blocked_cumulative"}
     assert list(params["path"]) == ["gates.rail.listed_attempts"]
     res = socialcredit.open_results(out)
-    assert res.info["population"] == 60_000
+    assert res.info["population"] == 400_000
     assert "calibration" in res.extras
     html = (out / "report.html").read_text()
     assert "<h2>Calibration</h2>" in html and "gates.rail.listed_attempts" in html
