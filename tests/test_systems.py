@@ -58,6 +58,9 @@ def _national(misattribution: float, appeal_share: float):
     d = s.model_dump()
     d["channels"][0]["misattribution"] = misattribution
     d["lists"][0]["exits"]["appeal_share"] = appeal_share
+    d["acts"][0]["rate"] = 0.0021  # the fitted 2014-2016 level from the first day
+    d["acts"][0]["rate_changes"] = []
+    d["calibrate"] = []
     return socialcredit.run(socialcredit.Scenario.model_validate(d), population=50_000,
                             days=365, report=False)
 
