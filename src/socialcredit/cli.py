@@ -1,4 +1,5 @@
-"""The command line: run, resume, scenarios, check, schema, explain, summary.
+"""The command line: run, resume, scenarios, check, schema, explain, summary, compare,
+calibrate.
 
 Bad input gets one line (what, where, what would be valid) and exit status 2; `--debug`
 shows the traceback instead.
@@ -95,6 +96,8 @@ def build_parser() -> Parser:
                    "(default: the scenario's own)")
     r.add_argument("--days", type=_positive("--days", 36_500),
                    help="days to run (default: the scenario's own)")
+    r.add_argument("--until", metavar="DATE", help="end the run on this date (YYYY-MM-DD; "
+                   "instead of --days)")
     r.add_argument("--seed", type=_nonneg("--seed", 2**63 - 1), default=0)
     r.add_argument("--out", type=Path, help="results folder (default: a new one under runs/)")
     r.add_argument("--threads", type=_positive("--threads", 4096),
@@ -137,6 +140,25 @@ def build_parser() -> Parser:
     v.add_argument("--quiet", action="store_true")
     m = sub.add_parser("summary", help="print the summary of a finished run")
     m.add_argument("folder", type=Path)
+    b = sub.add_parser("calibrate", help="fit a scenario's calibratable values to reported "
+                       "figures, then confirm the fit in a larger run")
+    b.add_argument("scenario", help="built-in name or FILE.toml with [[calibrate]] entries")
+    b.add_argument("--targets", metavar="FILE.csv", help="dated reported figures (default: "
+                   "the scenario's shipped targets)")
+    b.add_argument("--exclude", action="append", default=[], metavar="DATE[:COLUMN]",
+                   help="leave a reported figure out of the fit (repeatable)")
+    b.add_argument("--trial-population", type=_population, help="citizens per trial "
+                   "(default: the scenario's default run)")
+    b.add_argument("--population", type=_population, help="citizens in the confirmation run "
+                   "(default: ten times the trial population)")
+    b.add_argument("--trials", type=_positive("--trials", 100_000), default=300,
+                   help="most trials the fit may run (default 300)")
+    b.add_argument("--until", metavar="DATE", help="run to this date (default: the last "
+                   "target date)")
+    b.add_argument("--seed", type=_nonneg("--seed", 2**63 - 1), default=0)
+    b.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
+    b.add_argument("--threads", type=_positive("--threads", 4096))
+    b.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -180,15 +202,19 @@ def _drive(a, folder: Path, call) -> int:
 
 
 def cmd_run(a) -> int:
-    from .engine.run import fresh_folder, run
+    from .engine.run import days_until, fresh_folder, run
     from .scenario import load
 
     scenario, _ = load(a.scenario)  # fail fast on a bad scenario, before any folder exists
+    if a.until is not None:
+        if a.days is not None:
+            raise UserError("give --days or --until, not both", "--until")
+        days_until(scenario, a.until)  # fail fast on a bad date too
     folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
     return _drive(a, folder, lambda update: run(
         a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
         threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
-        report=not a.no_report, citizens=not a.no_citizens))
+        report=not a.no_report, citizens=not a.no_citizens, until=a.until))
 
 
 def cmd_resume(a) -> int:
@@ -216,7 +242,8 @@ def cmd_check(a) -> int:
                     for x in sec if x.source == "assumed")
     out.print(f"{where}: valid scenario {s.scenario.name!r}: {len(s.acts)} acts, "
               f"{len(s.channels)} channels, {len(s.rules)} rules, {len(s.grades)} grades, "
-              f"{len(s.lists)} lists, {len(s.gates)} gates; {n_assumed} entries wholly assumed")
+              f"{len(s.lists)} lists, {len(s.gates)} gates; {n_assumed} entries wholly assumed",
+              soft_wrap=True)
     return 0
 
 
@@ -279,9 +306,67 @@ def cmd_summary(a) -> int:
     return 0
 
 
+def cmd_calibrate(a) -> int:
+    from rich.table import Table
+
+    from .analysis.calibrate import run_calibration
+
+    bar = None
+    tasks: dict[str, int] = {}
+    names = {"fit": "fitting", "sensitivity": "sensitivity", "confirm": "confirming, day"}
+
+    def update(phase: str, done: int, total: int, detail: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(),
+                           BarColumn(), TimeElapsedColumn(), TextColumn("{task.fields[detail]}"),
+                           console=err, transient=True)
+            bar.start()
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(names[phase], total=total, detail="")
+        bar.update(tasks[phase], completed=done, total=total, detail=detail)
+
+    try:
+        cal = run_calibration(a.scenario, a.targets, a.exclude, a.trial_population,
+                              a.population, a.seed, a.until, a.trials, a.out, a.threads,
+                              None if a.quiet else update)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if a.quiet:
+        out.print(str(cal.folder))
+        return 0
+    fit, table = cal.fit, cal.table
+    pop = int(cal.results.info["population"])
+    t = Table(title=f"Fit at {pop:,} citizens (scale {cal.results.info['scale']:,.4g}): "
+              f"reported vs model", title_justify="left")
+    for c in ("date", "figure", "reported", "model", "error", "", "used"):
+        t.add_column(c, justify="right" if c in ("reported", "model", "error") else "left")
+    for r in table.itertuples():
+        e = r.relative_error
+        bar_ = ("-" if e < 0 else "+") * min(20, round(abs(e) * 100 / 2))  # one mark per 2%
+        t.add_row(str(r.date)[:10], r.target, f"{r.reported:,.0f}", f"{r.model:,.0f}",
+                  f"{100 * e:+.1f}%", bar_, "yes" if r.used else f"no: {r.why}")
+    out.print(t)
+    p = Table(title=f"Fitted values: {fit.trials} trials at {fit.trial_population:,} citizens in "
+              f"{fit.seconds:.0f} s, objective {fit.start_objective:.4g} -> {fit.objective:.4g}"
+              "; objective with each value -10% / +10%", title_justify="left")
+    for c in ("value", "fitted", "bounds", "obj -10%", "obj +10%", "largest figure change"):
+        p.add_column(c, justify="left" if c == "value" else "right")
+    for r in fit.params.to_dict("records"):
+        ch = max(r["largest_target_change_minus10"], r["largest_target_change_plus10"])
+        p.add_row(r["path"] + (" (at a bound)" if r["at_bound"] else ""), f"{r['value']:.4g}",
+                  f"{r['lower']:g} to {r['upper']:g}", f"{r['objective_minus10']:.4g}",
+                  f"{r['objective_plus10']:.4g}", f"{100 * ch:.1f}%")
+    out.print(p)
+    out.print(f"fitted scenario: {cal.folder / 'fitted.toml'}")
+    out.print(f"report with the calibration section: {cal.folder / 'report.html'}")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
-            "summary": cmd_summary, "compare": cmd_compare}
+            "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,16 +17,13 @@ import pandas as pd
 
 from ..errors import UserError
 from ..scenario.load import load, parse
-from ..scenario.schema import Scenario
+from ..scenario.schema import NAMED, Scenario  # NAMED: how paths name list entries
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-NAMED = {"acts": "name", "channels": "name", "rules": "act", "grades": "name", "lists": "name",
-         "gates": "name", "regions": "name"}
-"""Sections whose entries a --set path names by this field."""
 
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
        9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
@@ -55,7 +52,7 @@ def apply_set(s: Scenario, assignment: str) -> Scenario:
         last = i == len(parts) - 1
         if isinstance(node, list):
             key = NAMED.get(where[-1] if where else "", "name")
-            match = [x for x in node if isinstance(x, dict) and x.get(key) == part]
+            match = [x for x in node if isinstance(x, dict) and str(x.get(key)) == part]
             if not match:
                 valid = ", ".join(str(x.get(key)) for x in node if isinstance(x, dict))
                 raise UserError(f"no {'.'.join(where)} entry named {part!r}; valid: {valid}",

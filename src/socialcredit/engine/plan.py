@@ -149,6 +149,7 @@ class Plan:
     gate_perk_grades: np.ndarray
     gate_perk_lists: np.ndarray
     gate_days: np.ndarray  # int64[gates, 2]: days between which denials and perks apply
+    gate_listed_mult: np.ndarray  # float64: attempts of people the gate's lists turn away
     gate_age_mask: np.ndarray
     # deterrence
     deter_on: bool
@@ -189,6 +190,16 @@ class Plan:
     gate_keys: np.ndarray = field(default=None)  # uint64 per gate
     # regions x classes: rank offsets of each class
     class_lo: np.ndarray = field(default=None)  # int64[regions, CLASSES + 1]
+    # act rate timelines: days on which some act's rate changes, and the rates per day of
+    # each act in force before the first change (row 0) and from each change on (row k)
+    rate_steps: np.ndarray = field(default=None)  # int64[steps], increasing
+    rate_table: np.ndarray = field(default=None)  # float64[steps + 1, acts]
+
+    def act_rates(self, day: int) -> np.ndarray:
+        """Acts per person per day of each act on `day` (the timeline's piece in force)."""
+        if not len(self.rate_steps):
+            return self.act_rate_day
+        return self.rate_table[int(np.searchsorted(self.rate_steps, day, side="right"))]
 
     @property
     def n_acts(self) -> int:
@@ -324,12 +335,14 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
         gate_days=np.array([_days(s, g.starts, g.ends) for g in s.gates],
                            dtype=np.int64).reshape(-1, 2),
         gate_age_mask=np.array([_age_mask(g.ages) for g in s.gates], dtype=np.int64),
+        gate_listed_mult=np.array([g.listed_attempts for g in s.gates], dtype=np.float64),
         deter_on=d.enabled, deter_strength=d.strength, deter_alpha=1.0 / d.memory_days,
         deter_severity=np.array(
             [min(1.0, abs(int(rule_points[i])) / d.reference_points)
              if rule_has[i] and rule_points[i] < 0 else 0.0 for i in range(n_acts)]),
     )
     _mechanisms(plan, s)
+    _rate_timeline(plan, s)
     _blocks(plan)
     return plan
 
@@ -430,6 +443,16 @@ def _mechanisms(plan: Plan, s: Scenario) -> None:
                                                               dtype=np.int64)])
     pm.rule_ladder_len = np.concatenate([pm.rule_ladder_len, np.zeros(len(PSEUDO),
                                                                       dtype=np.int64)])
+def _rate_timeline(plan: Plan, s: Scenario) -> None:
+    """Per-day act rates for each piece of the acts' rate timelines (one row per piece)."""
+    start = s.scenario.start
+    steps = sorted({(c.date - start).days for a in s.acts for c in a.rate_changes})
+    table = np.tile(plan.act_rate_day, (len(steps) + 1, 1))
+    for a, act in enumerate(s.acts):
+        for c in act.rate_changes:
+            table[steps.index((c.date - start).days) + 1:, a] = c.rate / 365.0
+    plan.rate_steps = np.array(steps, dtype=np.int64)
+    plan.rate_table = table
 
 
 def _blocks(plan: Plan) -> None:
@@ -443,7 +466,7 @@ def _blocks(plan: Plan) -> None:
 
     rows = []
     for a, name in enumerate(plan.act_names):
-        if plan.act_rate_day[a] <= 0:
+        if plan.rate_table[:, a].max() <= 0:
             continue
         akey = derive(plan.seed_key ^ stream_id("act:" + name), 0)
         firm_bit = 1 << AGE_BITS["firm"]

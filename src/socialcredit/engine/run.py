@@ -136,7 +136,7 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         days: int | None = None, seed: int = 0, out: str | Path | None = None,
         threads: int | None = None, checkpoint_every: int | None = None,
         progress: Progress | None = None, report: bool = True,
-        citizens: bool = True) -> Results:
+        citizens: bool = True, until: dt.date | str | None = None) -> Results:
     """Run a scenario on a synthetic society and return its results.
 
     `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
@@ -144,7 +144,8 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     report are written there, with a checkpoint every `checkpoint_every` days (None: after
     each five minutes of work; 0: never); without it the results stay in memory. With
     `citizens=False` no per-citizen final state is written (it takes about a minute per
-    billion citizens).
+    billion citizens). `until` (a date or YYYY-MM-DD) ends the run on that day instead of
+    after `days`: its last daily row is that date.
     """
     if isinstance(scenario, Scenario):
         sc, text, where = scenario, scenario.model_dump_json(indent=2), scenario.scenario.name
@@ -153,6 +154,10 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         where = str(scenario)
     if population is None:
         population = sc.society.simulate or sc.society.population
+    if until is not None:
+        if days is not None:
+            raise UserError("give --days or --until, not both", "--until")
+        days = days_until(sc, until)
     if days is None:
         days = sc.scenario.days
     _check_int(population, "--population", 1, 2_000_000_000)
@@ -176,6 +181,32 @@ def resume(folder: str | Path, threads: int | None = None,
     sim, text, where = _restore(payload)
     return execute(sim, text, where, payload["days"], folder, payload["checkpoint_every"],
                    progress, used, report, payload.get("citizens", True))
+
+
+MAX_DAYS = 36_500
+"""The longest run the schema allows (scenario.days)."""
+
+
+def days_until(sc: Scenario, until: dt.date | str) -> int:
+    """Days to run so that the last simulated day is `until`; one-line error if out of range."""
+    if isinstance(until, str):
+        try:
+            until = dt.date.fromisoformat(until.strip())
+        except ValueError:
+            raise UserError(f"{until!r} is not a date; give YYYY-MM-DD, e.g. 2018-12-31",
+                            "--until") from None
+    if isinstance(until, dt.datetime):
+        until = until.date()
+    if not isinstance(until, dt.date):
+        raise UserError(f"{until!r} is not a date; give YYYY-MM-DD", "--until")
+    start = sc.scenario.start
+    last = start + dt.timedelta(days=MAX_DAYS - 1)
+    if not start <= until <= last:
+        where = "before the scenario's start" if until < start else "beyond the longest run"
+        raise UserError(f"{until} is {where}; valid: {start} to {last} "
+                        f"({sc.scenario.name} starts {start}, runs last at most {MAX_DAYS} "
+                        "days)", "--until")
+    return (until - start).days + 1
 
 
 def _check_int(value, name: str, lo: int, hi: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,9 @@ class Results:
     groups_over_time: pd.DataFrame
     path: Path | None = None
     _citizens: pd.DataFrame | None = None
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """More tables stored beside the run's own, e.g. `calibration` in a calibration's
+    confirmation run."""
 
     @property
     def citizens(self) -> pd.DataFrame:
@@ -56,7 +59,7 @@ class Results:
         return self.run.iloc[0].to_dict()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in TABLES}
+        return {name: getattr(self, name) for name in TABLES} | self.extras
 
     def __repr__(self) -> str:
         i = self.info

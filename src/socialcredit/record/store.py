@@ -97,6 +97,9 @@ def read_results(folder: str | Path) -> Results:
         raise UserError(f"cannot open {path}: {e}", "results") from None
     try:
         frames = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in TABLES}
+        names = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+        extras = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in names
+                  if t not in TABLES}
     except duckdb.Error as e:
         raise UserError(f"{path} is not a socialcredit results store: {e}", "results") from None
     finally:
@@ -104,7 +107,7 @@ def read_results(folder: str | Path) -> Results:
     for name in ("daily", "ledger"):
         if "date" in frames[name]:
             frames[name]["date"] = pd.to_datetime(frames[name]["date"])
-    return Results(**frames, path=folder)
+    return Results(**frames, path=folder, extras=extras)
 
 
 def write_checkpoint(payload: dict, folder: Path) -> None:

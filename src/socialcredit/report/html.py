@@ -68,6 +68,7 @@ def render(results) -> str:
     body = [
         _header(info, title),
         _key_figures(daily, totals, info),
+        _calibration_section(results, info),
         _section("Grades over time",
                  "Share of scored citizens in each grade, day by day; the best grade on top.",
                  plots.grade_shares(daily, grades)),
@@ -437,3 +438,60 @@ def _stages_section(info: dict) -> str:
                  f"{escape(_num(info.get('hot_bytes_per_citizen')))} bytes of hot state per "
                  "citizen.</p>")
     return head + table + extra + "</section>"
+
+
+def _calibration_section(results, info: dict) -> str:
+    """When the run confirms a calibration: the fit row by row, the fitted values with their
+    bounds and sensitivity, and what the model assumes that the record cannot confirm."""
+    extras = getattr(results, "extras", {}) or {}
+    fit = extras.get("calibration")
+    if fit is None or fit.empty:
+        return ""
+    params = extras.get("calibration_params", pd.DataFrame())
+    meta = extras.get("calibration_info", pd.DataFrame())
+    notes = extras.get("calibration_notes", pd.DataFrame())
+    m = meta.iloc[0].to_dict() if len(meta) else {}
+    scale = float(info.get("scale") or 1.0)
+    used = fit["used"].astype(bool)
+    worst = fit.loc[used, "relative_error"].abs().max() if used.any() else float("nan")
+    note = (f"This run confirms a calibration: {_num(m.get('trials'))} trials at "
+            f"{_num(m.get('trial_population'))} citizens (seed {_num(m.get('seed'))}, the same "
+            f"random numbers every trial) fitted the values below to {m.get('targets', '')}, "
+            f"minimising the sum of squared log ratios model / reported (from "
+            f"{_num(m.get('start_objective'))} to {_num(m.get('objective'))}); this run, at "
+            f"{_num(info.get('population'))} citizens, gives the model column. Largest "
+            f"relative error over the figures used: {_pct(worst, 1)}.")
+    rows = [[str(r.date)[:10], r.target, _num(round(r.reported)), _num(round(r.model)),
+             f"{100 * r.relative_error:+.1f}%", "yes" if r.used else f"no: {r.why}"]
+            for r in fit.itertuples()]
+    table = _table(["date", "figure", "reported", "model", "relative error", "used in fit"],
+                   rows, [False, False, True, True, True, False])
+    svg = plots.calibration_fit(results.daily, fit, scale)
+    parts = ["<section><h2>Calibration</h2>", f'<p class="note">{escape(note)}</p>',
+             svg or "", table]
+    if len(params):
+        step = float(m.get("sensitivity_step") or 0.1)
+        head = ["value", "fitted", "start", "lower", "upper", "source",
+                f"objective at -{step:.0%}", f"objective at +{step:.0%}",
+                "largest change in a figure"]
+        prow = []
+        for r in params.to_dict("records"):
+            change = max(r.get("largest_target_change_minus10", float("nan")),
+                         r.get("largest_target_change_plus10", float("nan")))
+            prow.append([r["path"] + (" (at a bound)" if r.get("at_bound") else ""),
+                         _num(r["value"], 4), _num(r["start"], 4), _num(r["lower"], 4),
+                         _num(r["upper"], 4), r["source"],
+                         _num(r.get("objective_minus10"), 3), _num(r.get("objective_plus10"), 3),
+                         _pct(change, 1)])
+        parts.append(f'<p class="note">Fitted values, their bounds, and how much the fit hangs '
+                     f"on each: the objective (fitted: {escape(_num(m.get('objective')))}) and "
+                     f"the largest relative change in any figure when the value alone moves "
+                     f"by -{step:.0%} or +{step:.0%}.</p>")
+        parts.append(_table(head, prow, [False, True, True, True, True, False, True, True,
+                                         True]))
+    if len(notes):
+        items = "".join(f"<li>{escape(str(x))}</li>" for x in notes["assumption"])
+        parts.append('<p class="note">What the model assumes that the record cannot '
+                     f"confirm:</p><ul>{items}</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)

@@ -333,3 +333,38 @@ def disparate_impact(over_time: pd.DataFrame | None, grades: list[str]) -> str |
                     labels.append(lab)
         fig.legend(handles, labels, loc="outside right center", title="region, age group")
         return _svg(fig, "impact")
+
+def calibration_fit(daily: pd.DataFrame, fit: pd.DataFrame, scale: float) -> str | None:
+    """Each calibration target over time: the model (line, real scale) and the reported
+    figures (dots; excluded ones as crosses)."""
+    if daily.empty or fit.empty:
+        return None
+    targets = list(dict.fromkeys(fit["target"]))
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(SIZE[0], 2.6 * ((len(targets) + 1) // 2)), layout="constrained")
+        axes = fig.subplots((len(targets) + 1) // 2, min(2, len(targets)), squeeze=False)
+        axes = list(axes.ravel())
+        d = _thin(daily)
+        for ax, target in zip(axes, targets, strict=False):
+            rows = fit[fit["target"] == target]
+            column = str(rows["column"].iloc[0])
+            if column in daily.columns:
+                series = col(daily, column)
+            else:
+                series = col(daily, column.removesuffix("_cumulative")).cumsum()
+            x = _x(d, ax)
+            ax.plot(x, series.loc[d.index] * scale / 1e6, color="#1f4e9c", label="model")
+            used = rows["used"].astype(bool)
+            when = pd.to_datetime(rows["date"]).to_numpy()
+            ax.plot(when[used.to_numpy()], rows.loc[used, "reported"] / 1e6, "o",
+                    color="#b2182b", markersize=4, label="reported")
+            if (~used).any():
+                ax.plot(when[~used.to_numpy()], rows.loc[~used, "reported"] / 1e6, "x",
+                        color="#777777", markersize=5, label="reported, excluded")
+            ax.set_title(target, fontsize=8.5)
+            ax.set_ylabel("millions")
+            ax.set_ylim(bottom=0)
+            ax.legend(loc="upper left", fontsize=7)
+        for ax in axes[len(targets):]:
+            ax.set_visible(False)
+        return _svg(fig, "calibration")

@@ -145,6 +145,13 @@ class Society(Sourced):
         return self
 
 
+class RateChange(Strict):
+    """From `date` on (until the next change) an act happens at `rate`."""
+
+    date: dt.date = Field(description="First day the new rate applies.")
+    rate: float = Field(ge=0, le=365, description="Acts per person per year from this date.")
+
+
 class Act(Sourced):
     name: str = Field(pattern=NAME)
     area: Literal[AREAS]
@@ -160,6 +167,21 @@ class Act(Sourced):
     regions: list[str] = Field(
         default_factory=list, description="Regions where it happens, as names or patterns "
         "like 'shandong_*' (default: everywhere).")
+    rate_changes: builtins.list[RateChange] = Field(
+        default_factory=builtins.list, max_length=64,
+        description="Timeline of the rate, piecewise constant: `rate` applies from the start "
+        "of the run, and each entry's rate from its date until the next entry's date. Dates "
+        "strictly increasing. In a --set or [[calibrate]] path an entry is named by its date, "
+        "e.g. acts.unpaid_judgment.rate_changes.2017-01-01.rate.")
+
+    @field_validator("rate_changes")
+    @classmethod
+    def _dates_in_order(cls, v: builtins.list[RateChange]) -> builtins.list[RateChange]:
+        for a, b in zip(v, v[1:], strict=False):
+            if b.date <= a.date:
+                raise ValueError(f"rate_changes dates must be strictly increasing: {b.date} "
+                                 f"comes after {a.date}")
+        return v
 
 
 class Channel(Sourced):
@@ -285,6 +307,10 @@ class Gate(Sourced):
         default=False, description="Attempts are made for people's children (e.g. school "
         "places) and answered by the parent's lists and grade; denials count as "
         "children_denied. `attempts` is then per child per year.")
+    listed_attempts: float = Field(
+        default=1.0, ge=0, le=1000, description="Attempts by a person whom deny_lists turn "
+        "away, as a multiple of `attempts` (people refused try again; R2: 108,000 blocked "
+        "purchases came from 12,389 people). Applies while denials are in force.")
     starts: dt.date | None = Field(default=None, description="First day denials and perks "
                                    "apply (timeline; before it everyone is let through).")
     ends: dt.date | None = Field(default=None, description="First day denials and perks no "
@@ -318,6 +344,24 @@ class Compliance(Sourced):
     per_denial: float = Field(ge=0, le=1, description="Chance that a listed person turned away "
                               "at a gate because of a list complies that day; the listing then "
                               "ends after the list's comply_delay_days.")
+class Calibrate(Sourced):
+    """A value `socialcredit calibrate` may fit, with the bounds it may move between."""
+
+    path: str = Field(description="The value, as a --set path, e.g. "
+                      "acts.unpaid_judgment.rate or gates.flights.listed_attempts.")
+    lower: float = Field(description="Smallest value the fit may choose.")
+    upper: float = Field(description="Largest value the fit may choose.")
+    log: bool = Field(default=False, description="Search on a log scale (for rates and "
+                      "multipliers; needs lower > 0).")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Calibrate:
+        if not self.lower < self.upper:
+            raise ValueError(f"{self.path}: lower {self.lower} must be below upper "
+                             f"{self.upper}")
+        if self.log and self.lower <= 0:
+            raise ValueError(f"{self.path}: log = true needs lower > 0, got {self.lower}")
+        return self
 
 
 class Responses(Strict):
@@ -393,6 +437,9 @@ class Meta(Strict):
     start: dt.date
     days: int = Field(default=365, ge=1, le=36_500)
     sources: list[str] = Field(default_factory=list)
+    targets: str | None = Field(
+        default=None, pattern=NAME, description="Reported figures shipped with the package "
+        "(scenario/targets/<targets>.csv) that `socialcredit calibrate` fits to by default.")
 
 
 class Scenario(Strict):
@@ -415,10 +462,14 @@ class Scenario(Strict):
     informants: Informants | None = None
     manipulation: Manipulation | None = None
     recording: Recording = Recording()
+    calibrate: list[Calibrate] = Field(
+        default_factory=list, description="Values `socialcredit calibrate` fits to a "
+        "series of reported figures, each with bounds and where the bounds come from.")
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         check_references(self)
+        check_calibrate(self)
         return self
 
 
@@ -534,6 +585,56 @@ def region_matches(regions: list[str], patterns: list[str]) -> list[bool]:
     if not patterns:
         return [True] * len(regions)
     return [any(fnmatch.fnmatchcase(r, p) for p in patterns) for r in regions]
+NAMED = {"acts": "name", "channels": "name", "rules": "act", "grades": "name", "lists": "name",
+         "gates": "name", "regions": "name", "rate_changes": "date"}
+"""Sections whose entries a --set or [[calibrate]] path names by this field."""
+
+
+def resolve_path(data: dict, path: str) -> tuple[object, str]:
+    """The value at a dotted path of a scenario dump (model_dump(mode="json")).
+
+    Returns (value, "") or (None, why the path does not resolve)."""
+    node: object = data
+    where: list[str] = []
+    for part in path.strip().split("."):
+        if isinstance(node, builtins.list):
+            key = NAMED.get(where[-1] if where else "", "name")
+            match = [x for x in node if isinstance(x, dict) and str(x.get(key)) == part]
+            if not match:
+                valid = ", ".join(str(x.get(key)) for x in node if isinstance(x, dict))
+                return None, f"no {'.'.join(where)} entry named {part!r}; valid: {valid}"
+            node = match[0]
+        elif isinstance(node, dict):
+            if part not in node:
+                return None, (f"{'.'.join([*where, part])}: no such field; valid: "
+                              + (", ".join(node) or "none"))
+            node = node[part]
+        else:
+            return None, f"{'.'.join(where)} is a value, not a section"
+        where.append(part)
+    return node, ""
+
+
+def check_calibrate(s: Scenario) -> None:
+    """Every [[calibrate]] path names one number of the scenario, inside its bounds."""
+    if not s.calibrate:
+        return
+    data = s.model_dump(mode="json", exclude={"calibrate"})
+    seen: set[str] = set()
+    for i, c in enumerate(s.calibrate):
+        value, why = resolve_path(data, c.path)
+        if why:
+            raise ReferenceError_(f"calibrate[{i}].path", why)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ReferenceError_(f"calibrate[{i}].path",
+                                  f"{c.path} is not a number, so it cannot be fitted")
+        if not c.lower <= value <= c.upper:
+            raise ReferenceError_(f"calibrate[{i}].path",
+                                  f"{c.path} = {value} lies outside its bounds "
+                                  f"[{c.lower}, {c.upper}]")
+        if c.path in seen:
+            raise ReferenceError_(f"calibrate[{i}].path", f"{c.path} is listed twice")
+        seen.add(c.path)
 
 
 def region_table(table: str, urban_share: float, spec: dict) -> list[dict]:

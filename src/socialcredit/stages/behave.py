@@ -58,11 +58,14 @@ class Acts:
 
 
 def behave(plan: Plan, state: State, day: int, deter: np.ndarray) -> Acts:
-    """Draw today's acts; `deter` holds each (act, region) rate multiplier."""
+    """Draw today's acts; `deter` holds each (act, region) rate multiplier.
+
+    An act's rate today comes from its timeline (plan.act_rates); a changed rate changes the
+    Poisson counts drawn, never the stream keys, so random numbers stay common."""
     day_key = derive(plan.seed_key ^ STREAM, day)
     count = np.empty(len(plan.ab_n), dtype=np.int64)
     _count(plan.ab_act, plan.ab_region, plan.ab_class, plan.ab_n, plan.ab_key, day_key,
-           plan.act_rate_day, plan.act_mult, deter, count)
+           plan.act_rates(day), plan.act_mult, deter, count)
     offset = np.zeros(len(count) + 1, dtype=np.int64)
     np.cumsum(count, out=offset[1:])
     actor = np.empty(int(offset[-1]), dtype=np.int64)

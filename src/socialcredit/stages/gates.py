@@ -4,10 +4,11 @@ A gate's answer depends only on which lists a person is on, their age group and 
 and the census keeps how many citizens are in each such cell. So each day, for each gate and
 cell, the number of attempts is one Poisson draw over the cell's people, and all of them get
 the cell's answer: the cost does not grow with the population or with the attempts. Counts
-are purchases or requests, not people (a person can be turned away several times). Outside
-a gate's timeline dates nobody is denied and nobody gets a perk. A gate for children (school
-places) is tried for the children of the adults in each cell, as many as there are children
-per adult, and answered by the parent's cell.
+are purchases or requests, not people (a person can be turned away several times; people a
+list turns away try `listed_attempts` times as often as others). Outside a gate's timeline
+dates nobody is denied and nobody gets a perk. A gate for children (school places) is tried
+for the children of the adults in each cell, as many as there are children per adult, and
+answered by the parent's cell.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ STREAM = stream_id("gates")
 
 @njit(cache=True)
 def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grades,
-           perk_grades, perk_lists, out):
+           perk_grades, perk_lists, listed_mult, out):
     n_masks, n_ages, n_slots = census.shape
     unscored = n_slots - 1
     for g in range(len(rate_day)):
@@ -38,7 +39,10 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
                     if people <= 0:
                         continue
                     cell = (m * n_ages + a) * n_slots + s
-                    n = poisson(key2(gk, cell), 0, people * rate_day[g])
+                    lam = people * rate_day[g]
+                    if m & deny_lists[g]:
+                        lam *= listed_mult[g]  # turned away, they try again
+                    n = poisson(key2(gk, cell), 0, lam)
                     graded = s < unscored
                     out[g, 0] += n
                     if m & deny_lists[g] or (graded and (deny_grades[g] >> s) & 1):
@@ -59,5 +63,5 @@ def gates(plan: Plan, state: State, day: int) -> np.ndarray:
     _gates(state.census, derive(plan.seed_key ^ STREAM, day), plan.gate_keys,
            rate, ages, plan.gate_deny_lists * on,
            plan.gate_deny_grades * on, plan.gate_perk_grades * on, plan.gate_perk_lists * on,
-           out)
+           plan.gate_listed_mult, out)
     return out
