@@ -11,7 +11,6 @@ import socialcredit
 from socialcredit.analysis.compare import apply_set
 from socialcredit.scenario import builtin_names, load
 
-
 STEADY = "acts.unpaid_judgment.rate=0.0021"
 """National's rate of unpaid judgments before its fitted timeline's first change (mid-2014)
 raised to about 2.4 million listings a year, so that short runs list enough people."""
