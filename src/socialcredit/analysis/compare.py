@@ -76,12 +76,19 @@ def apply_set(s: Scenario, assignment: str) -> Scenario:
 
 METRICS = ("mean_score", "listed", "listed_cumulative", "acts_committed", "acts_observed",
            "penalties", "wrongful_penalties", "wrongful_listings", "appeals_upheld")
+HARM = ("association_penalties", "ties_cut", "children_denied", "expression_acts",
+        "informant_reports", "false_reports", "sabotage_reports", "points_bought",
+        "complied_under_pressure", "representatives_listed")
+"""Harm-audit counts compared when either run has any."""
 LAST = {"mean_score", "listed", "listed_cumulative"}
 
 
 def outcomes(daily: pd.DataFrame, gates: list[str]) -> dict[str, float]:
     """End-of-run figures of one run: last-day states and sums of daily counts."""
     out = {m: float(daily[m].iloc[-1] if m in LAST else daily[m].sum()) for m in METRICS}
+    for m in HARM:
+        if m in daily.columns:
+            out[m] = float(daily[m].sum())
     for g in gates:
         out[f"{g}_denied"] = float(daily[f"{g}_denied"].sum())
     return out
@@ -107,6 +114,8 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
             rows.setdefault(k, []).append((pair[0][k], pair[1][k]))
     table = []
     for k, values in rows.items():
+        if k in HARM and not any(x or y for x, y in values):
+            continue  # a mechanism neither design has
         xa = [x for x, _ in values]
         xb = [y for _, y in values]
         d = [y - x for x, y in values]
