@@ -4,6 +4,7 @@ voluntary score whose ties weigh, and local systems under a national list."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -237,3 +238,21 @@ def test_being_turned_away_makes_listed_debtors_pay_sooner():
     assert pressed.daily["listed_new"].sum() == calm.daily["listed_new"].sum()
     assert pressed.daily["exits_complied"].sum() > calm.daily["exits_complied"].sum()
     assert pressed.daily["listed"].iloc[-1] < calm.daily["listed"].iloc[-1]
+
+
+def test_ties_are_mutual_family_first_then_acquaintances():
+    from socialcredit.engine.random import bits_for
+    from socialcredit.society.ties import tie
+
+    n, key = 5000, np.uint64(12345)
+    bits = bits_for(n)
+    people = np.arange(n)
+    for d in range(8):
+        there = np.array([tie(x, d, n, bits, key) for x in people])
+        back = np.array([tie(y, d ^ 1, n, bits, key) for y in there])
+        assert (back == people).all(), d  # the d-th tie's (d^1)-th tie is oneself
+        assert (there != people).all()
+        if d < 2:  # family or next door: the neighbours in id order
+            assert (there == (people + (1 if d == 0 else -1)) % n).all()
+        else:  # acquaintances: scattered over the region
+            assert np.mean(np.abs(there - people) <= 2) < 0.01

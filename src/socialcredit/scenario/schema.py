@@ -111,9 +111,11 @@ class Society(Sourced):
         default=0.0, ge=0, le=1000, description="Firms per 1000 people; each region gets its "
         "share as a region of firms (named <region>_firms, agents of the group 'firm'), each "
         "firm with a legal representative among the region's adults.")
-    ties: int = Field(default=6, ge=0, le=64, description="Friends, relatives and neighbours "
-                      "each person has (a ring of acquaintance in each region, unrelated to "
-                      "traits); informants, association and sabotage act along them.")
+    ties: int = Field(default=6, ge=0, le=64, description="Relatives, neighbours and friends "
+                      "each person has: the two people beside them in id order (households "
+                      "are runs of ids), then acquaintances on a ring of each region "
+                      "unrelated to traits; informants, association and sabotage act along "
+                      "them.")
     ages: AgeShares
     regions: list[Region] = Field(default_factory=list)
     regions_from: RegionsFrom | None = None

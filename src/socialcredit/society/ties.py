@@ -1,8 +1,10 @@
-"""Social ties without a stored graph: each region's people sit on a ring of acquaintance in
-an order given by a keyed permutation (unrelated to traits), and a person's ties are their
-nearest neighbours on it. Ties are mutual, cost a few multiplications to find, and need no
-memory, so 1.41 billion people need no stored graph. Who informs is a pure function of the
-seed and the id as well.
+"""Social ties without a stored graph. A person's first two ties are the people on either side
+of them in id order: households are runs of consecutive ids, so these are family, or next
+door. The others are acquaintances: each region's people sit on a ring in an order given by a
+keyed permutation (unrelated to traits), and a person's acquaintances are their nearest
+neighbours on it. Ties are mutual, cost a few multiplications to find, and need no memory, so
+1.41 billion people need no stored graph. Who informs is a pure function of the seed and the
+id as well.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from ..engine.random import key2, permute, uniform, unpermute
 
 @njit(inline="always", cache=True)
 def tie(local, d, n, bits, key):
-    """The d-th tie of the citizen at `local` in a region of n: neighbours on a ring of
-    acquaintance, a keyed permutation of the region unrelated to traits (1st and 2nd ties are
-    the nearest, 3rd and 4th the next...). Ties are mutual."""
+    """The d-th tie of the citizen at `local` in a region of n: for d = 0 and 1 the people
+    before and after them in id order (family or next door), then neighbours on the region's
+    ring of acquaintance (d = 2 and 3 the nearest, 4 and 5 the next...)."""
     if n < 2:
         return local
+    if d < 2:
+        return (local + (1 if d == 0 else n - 1)) % n
+    d -= 2
     rank = unpermute(local, n, bits, key)
     off = d // 2 + 1
     if d & 1:
