@@ -60,6 +60,8 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
             what = "appeal upheld: points lost to others' acts restored"
         elif r["act"] == "points_restored":
             what = "complied: points back to the start"
+        elif r["act"] in PSEUDO_EVENTS:
+            what = PSEUDO_EVENTS[r["act"]]
         else:
             what = r["act"].replace("_", " ")
         note = "[red]WRONGFUL: committed by someone else[/red]" if r["wrongful"] else ""
@@ -106,6 +108,17 @@ def _rule_sources(text: str) -> dict[str, str]:
     from ..scenario import parse
 
     try:
-        return {r.act: r.source for r in parse(text).rules}
+        s = parse(text)
     except UserError:
         return {}
+    sources = {r.act: r.source for r in s.rules}
+    for rule, section in (("association", s.association), ("informant_reward", s.informants),
+                          ("points_bought", s.manipulation)):
+        if section is not None:
+            sources[rule] = section.source
+    return sources
+
+
+PSEUDO_EVENTS = {"association": "a tie was penalised: a share of it falls here",
+                 "informant_reward": "reward for informing on a tie",
+                 "points_bought": "points bought on the black market"}
