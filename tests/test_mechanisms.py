@@ -256,3 +256,20 @@ def test_ties_are_mutual_family_first_then_acquaintances():
             assert (there == (people + (1 if d == 0 else -1)) % n).all()
         else:  # acquaintances: scattered over the region
             assert np.mean(np.abs(there - people) <= 2) < 0.01
+
+
+def test_a_listing_never_complied_with_is_extended_once():
+    sets = [STEADY, "lists.dishonest_debtors.duration_days=30",
+            "lists.dishonest_debtors.exits.comply_per_year=0.0",
+            "lists.dishonest_debtors.exits.appeal_share=0.0",
+            "lists.dishonest_debtors.exits.extend_days=20"]
+    always = run(variant("national", *sets, "lists.dishonest_debtors.exits.extend_unpaid=1.0"),
+                 population=200_000, days=120)
+    ended = always.listings[always.listings["exit"] == "expired"]
+    assert len(ended) > 10
+    assert (ended["days_listed"] == 50).all() and (ended["extensions"] == 1).all()
+    never = run(variant("national", *sets, "lists.dishonest_debtors.exits.extend_unpaid=0.0"),
+                population=200_000, days=120)
+    ended = never.listings[never.listings["exit"] == "expired"]
+    assert len(ended) > 10
+    assert (ended["days_listed"] == 30).all() and (ended["extensions"] == 0).all()

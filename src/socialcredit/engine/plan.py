@@ -138,6 +138,8 @@ class Plan:
     list_appeal_days: np.ndarray  # float64
     list_extend: np.ndarray  # bool
     list_restore: np.ndarray  # bool: complying returns the score to start
+    list_extend_unpaid: np.ndarray  # float64: chance an uncomplied listing is extended once
+    list_extend_days: np.ndarray  # int64: length of that extension
     list_appeal_cap: np.ndarray  # float64: appeals decided a day (-1: unlimited)
     black_mask: int
     list_reps: np.ndarray  # int64: list a listed firm's representative goes on (-1 none)
@@ -323,6 +325,9 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
             [-1.0 if x.exits.appeal_capacity is None
              else x.exits.appeal_capacity * (population + n_firms) / 1e6 for x in s.lists]),
         list_restore=np.array([x.exits.restore_points for x in s.lists], dtype=np.bool_),
+        list_extend_unpaid=np.array([x.exits.extend_unpaid for x in s.lists]),
+        list_extend_days=np.array([x.exits.extend_days or x.duration_days for x in s.lists],
+                                  dtype=np.int64),
         list_extend=np.array([x.exits.extend_if_still_qualifies for x in s.lists],
                              dtype=np.bool_),
         black_mask=sum(1 << i for i, x in enumerate(s.lists) if x.kind == "black"),

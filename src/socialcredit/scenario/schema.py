@@ -279,6 +279,12 @@ class ListExits(Sourced):
     extend_if_still_qualifies: bool = Field(
         default=True, description="At expiry a person still in an entry grade stays listed "
         "for another term.")
+    extend_unpaid: float = Field(
+        default=0.0, ge=0, le=1, description="Chance that a listing reaching the end of its "
+        "term without compliance is extended, once, by extend_days (R1: by 1 to 3 years).")
+    extend_days: int | None = Field(
+        default=None, ge=1, le=36_500, description="Length of that extension (default: the "
+        "list's duration_days).")
 
 
 class ListDef(Sourced):

@@ -4,7 +4,8 @@ When a person is listed, the day they will leave is drawn at once: the end of th
 day they comply (plus the deletion delay), or, for a wrongful listing that an appeal revokes,
 the day the appeal succeeds; whichever comes first. Each day only the listings in force are
 visited (pay per listed person, not per citizen). At the end of a term a person still in an
-entry grade is listed for another term if the list extends. A revoked wrongful listing also
+entry grade is listed for another term if the list extends, and a listing whose person never
+complied is extended once with chance `extend_unpaid` (R1). A revoked wrongful listing also
 restores the points lost to misattributed acts. Entry by grade is checked when a score
 changes: a person who leaves a list while still in an entry grade is listed again at their
 next recorded act, not before.
@@ -41,15 +42,15 @@ RESTORED = -2
 
 
 @njit(cache=True)
-def _plan_exit(k, li, since, wrongful, duration, comply_rate, comply_delay, appeal_share,
+def _plan_exit(k, li, since, term, wrongful, comply_rate, comply_delay, appeal_share,
                appeal_days, appeal_cap, appeal_booked, out):
-    """Draw when and why a listing made on `since` will end.
+    """Draw when and why a listing made (or extended) on `since` for `term` days will end.
 
     With an appeal capacity, decisions are booked first come, first served: an appeal is
     decided at the first free slot on or after `appeal_days` from filing, `appeal_cap`
     slots a day.
     """
-    until = since + duration[li]
+    until = since + term
     why = EXIT_EXPIRED
     if comply_rate[li] > 0:
         t = -math.log(1.0 - uniform(k, 0)) / comply_rate[li]
@@ -79,7 +80,7 @@ def _log(t, li, day, wrongful, k, log_id, log_list, log_since, log_until, log_ex
          log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
          appeal_share, appeal_days, appeal_cap, appeal_booked, out):
     """Add one listing to the log, with its planned exit."""
-    until, why = _plan_exit(k, li, day, wrongful, duration, comply_rate, comply_delay,
+    until, why = _plan_exit(k, li, day, duration[li], wrongful, comply_rate, comply_delay,
                             appeal_share, appeal_days, appeal_cap, appeal_booked, out)
     p = counters[0]
     log_id[p] = t
@@ -155,8 +156,8 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
           list_grade_mask, list_extend, list_restore, start_points, pmin, pmax, log_id,
           log_list, log_since, log_until, log_exit,
           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
-          appeal_share, appeal_days, appeal_cap, appeal_booked, scored_mask, out,
-          restored_ids, restored_pts):
+          appeal_share, appeal_days, appeal_cap, appeal_booked, scored_mask, extend_unpaid,
+          extend_days, out, restored_ids, restored_pts):
     n_restored = 0
     slots = census.shape[2]
     i = 0
@@ -168,10 +169,16 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
         t = log_id[p]
         li = log_list[p]
         scored = is_scored(flags[t], scored_mask)
+        k = key2(key2(day_key, t), 64 + li)
+        term = np.int64(0)
         if (log_exit[p] == EXIT_EXPIRED and list_extend[li] and scored
                 and (list_grade_mask[li] >> grade_of[score[t] - pmin]) & 1):
-            k = key2(key2(day_key, t), 64 + li)
-            until, why = _plan_exit(k, li, day, log_wrongful[p], duration, comply_rate,
+            term = duration[li]  # still in an entry grade: another term
+        elif (log_exit[p] == EXIT_EXPIRED and log_extended[p] == 0
+              and uniform(k, 9) < extend_unpaid[li]):
+            term = extend_days[li]  # never complied: extended once (R1)
+        if term > 0:
+            until, why = _plan_exit(k, li, day, term, log_wrongful[p], comply_rate,
                                     comply_delay, appeal_share, appeal_days, appeal_cap,
                                     appeal_booked, out)
             log_until[p] = until
@@ -253,8 +260,8 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored):
               state.log_exit, state.log_wrongful, state.log_extended, state.active,
               state.counters, plan.list_duration, plan.list_comply_rate,
               plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
-              plan.list_appeal_cap, state.appeal_booked, plan.scored_mask, out, restored_ids,
-              restored_pts)
+              plan.list_appeal_cap, state.appeal_booked, plan.scored_mask,
+              plan.list_extend_unpaid, plan.list_extend_days, out, restored_ids, restored_pts)
     return out, restored_ids[:n], restored_pts[:n]
 
 
