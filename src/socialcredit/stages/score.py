@@ -56,20 +56,14 @@ class Records:
 
 
 @njit(parallel=True, cache=True)
-def _select(ab_act, ab_region, count, offset, actor, target, channel, reporter, informed,
-            rule_on):
-    """Records of the day's seen acts that a rule in force scores, in block order."""
+def _select(ab_act, ab_region, count, offset, observed, actor, target, channel, reporter,
+            informed, rule_on):
+    """Records of the day's seen acts that a rule in force scores, in block order (`observed`:
+    seen acts per block, counted by observe)."""
     nb = len(count)
     per = np.zeros(nb + 1, dtype=np.int64)
-    for b in prange(nb):
-        c = 0
-        if rule_on[ab_act[b]]:
-            for e in range(offset[b], offset[b] + count[b]):
-                if channel[e] >= 0:
-                    c += 1
-        per[b + 1] = c
     for b in range(nb):
-        per[b + 1] += per[b]
+        per[b + 1] = per[b] + (observed[b] if rule_on[ab_act[b]] else 0)
     n = per[nb]
     r_act = np.empty(n, dtype=np.int64)
     r_actor = np.empty(n, dtype=np.int64)
@@ -469,8 +463,8 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     mech = plan.mech
     informed = bool(mech[M["inform_on"]])
     a, ac, t, ch, rg, rep = _select(plan.ab_act, plan.ab_region, acts.count, acts.offset,
-                                    acts.actor, obs.target, obs.channel, obs.reporter,
-                                    informed, rule_on)
+                                    obs.observed, acts.actor, obs.target, obs.channel,
+                                    obs.reporter, informed, rule_on)
     first = Records(a, ac, t, ch, rg, np.zeros(len(a), dtype=np.uint8),
                     np.full(len(a), RULE_POINTS, dtype=np.int64), rep)
     day_key = derive(plan.seed_key ^ STREAM, day)
