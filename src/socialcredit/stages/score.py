@@ -422,9 +422,7 @@ class Scored:
 
     def __init__(self, records, old, new, entry, wrongmask, prior, info, tally, ledger):
         self.records = records
-        self.target = records.target
         self.info = info
-        self.act = records.act
         self.old = old
         self.new = new
         self.entry = entry
@@ -432,6 +430,11 @@ class Scored:
         self.prior = prior
         self.tally = tally
         self.ledger = ledger
+
+    @property
+    def target(self) -> np.ndarray:
+        """Whose record each applied change is on."""
+        return self.records.target
 
 
 def _apply_all(plan: Plan, state: State, rec: Records):
