@@ -21,7 +21,7 @@ from ..stages.rate import rate
 from ..stages.respond import multipliers, respond
 from ..stages.score import TALLY, score
 from .plan import M, Plan, build
-from .state import EXIT_APPEAL, GROUP, GROUPS, OFFENCES, State, allocate, is_scored
+from .state import EXIT_APPEAL, OFFENCES, State, allocate, is_scored, recount
 
 AUTO_CHECKPOINT_SECONDS = 300.0
 """Without --checkpoint-every, a run saves a checkpoint after each five minutes of work."""
@@ -29,38 +29,17 @@ STAGES = ("behave", "observe", "score", "rate", "lists", "gates", "respond", "re
 
 
 @njit(parallel=True, cache=True)
-def _count_groups(flags, scored_mask):
-    """Citizens per (census group, scored)."""
-    n = len(flags)
-    nb = (n + (1 << 20) - 1) >> 20
-    part = np.zeros((nb, GROUPS, 2), dtype=np.int64)
-    for b in prange(nb):
-        for i in range(b << 20, min(n, (b + 1) << 20)):
-            part[b, flags[i] & GROUP, 1 if is_scored(flags[i], scored_mask) else 0] += 1
-    return part.sum(axis=0)
-
-
-@njit(parallel=True, cache=True)
-def _reset(people, scored_mask, start, grade_of, pmin, census_shape):
-    """A new period: every scored citizen back to `start`, ladder offences forgotten; returns
-    the recounted census (lists, age, grade slot)."""
+def _reset(people, scored_mask, start):
+    """A new period: every scored citizen back to `start`, ladder offences forgotten."""
     n = len(people)
     nb = (n + (1 << 20) - 1) >> 20
-    masks, ages, slots = census_shape
-    part = np.zeros((nb, masks, ages, slots), dtype=np.int64)
-    g_start = grade_of[start - pmin]
     for b in prange(nb):
         for i in range(b << 20, min(n, (b + 1) << 20)):
             p = people[i]
-            age = p.flags & GROUP
             if is_scored(p.flags, scored_mask):
                 p.score = start
                 p.wrong = 0
                 p.flags = p.flags & ~OFFENCES
-                part[b, p.lists, age, g_start] += 1
-            else:
-                part[b, p.lists, age, slots - 1] += 1
-    return part.sum(axis=0)
 
 
 class Simulation:
@@ -72,13 +51,7 @@ class Simulation:
         self.state: State = allocate(self.plan)
         if populate:
             generate(self.plan, self.state)
-            plan, state = self.plan, self.state
-            by_age = _count_groups(state.flags, plan.scored_mask)
-            start_grade = plan.grade_of[plan.start_points - plan.pmin]
-            for age, (unscored, scored) in enumerate(by_age):
-                state.census[0, age, -1] = unscored
-                state.census[0, age, start_grade] = scored
-                state.hist[plan.start_points - plan.pmin] += scored
+            recount(self.plan, self.state)
         self.start_hist = self.state.hist.copy()
         self.daily: list[dict] = []
         self.group_rows: list = []  # snapshots for groups_over_time
@@ -104,10 +77,8 @@ class Simulation:
         plan, state, day = self.plan, self.state, self.state.day
         reset = plan.scenario.points.reset_days
         if reset and day > 0 and day % reset == 0:
-            state.census[:] = _reset(state.people, plan.scored_mask, plan.start_points,
-                                     plan.grade_of, plan.pmin, state.census.shape)
-            state.hist[:] = 0
-            state.hist[plan.start_points - plan.pmin] = state.census[:, :, :-1].sum()
+            _reset(state.people, plan.scored_mask, plan.start_points)
+            recount(plan, state)
         mech = plan.mech
         tie_moves = 0
         if (mech[M["assoc_on"]] and mech[M["score_weight"]] > 0 and plan.ties > 0 and day > 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .plan import Plan
 
@@ -146,3 +146,32 @@ def allocate(plan: Plan) -> State:
         deter_done=np.zeros((plan.n_acts, len(plan.region_names))),
         chill=np.zeros((2, len(plan.region_names))),
     )
+
+
+@njit(parallel=True, cache=True)
+def _recount(people, scored_mask, grade_of, pmin, hist_len, census_shape):
+    """Histogram and census counted from the citizens' records, in parallel."""
+    n = len(people)
+    nb = (n + (1 << 20) - 1) >> 20
+    masks, ages, slots = census_shape
+    part = np.zeros((nb, masks, ages, slots), dtype=np.int64)
+    hpart = np.zeros((nb, hist_len), dtype=np.int64)
+    for b in prange(nb):
+        for i in range(b << 20, min(n, (b + 1) << 20)):
+            p = people[i]
+            age = p.flags & GROUP
+            if is_scored(p.flags, scored_mask):
+                part[b, p.lists, age, grade_of[p.score - pmin]] += 1
+                hpart[b, p.score - pmin] += 1
+            else:
+                part[b, p.lists, age, slots - 1] += 1
+    return hpart.sum(axis=0), part.sum(axis=0)
+
+
+def recount(plan: Plan, state: State) -> None:
+    """Set the histogram and census from the citizens' records (one pass over everyone: at the
+    start, and after a change to every score)."""
+    hist, census = _recount(state.people, plan.scored_mask, plan.grade_of, plan.pmin,
+                            len(state.hist), state.census.shape)
+    state.hist[:] = hist
+    state.census[:] = census

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from ..engine.plan import M, Plan
 from ..engine.random import key2, stream_id, uniform
-from ..engine.state import GROUP, State, is_scored
+from ..engine.state import State, is_scored, recount
 from ..society.ties import tie
 
 BLOCK = 1 << 16
@@ -64,26 +64,6 @@ def _write(people, start, new, scored_mask):
     return moved.sum()
 
 
-@njit(parallel=True, cache=True)
-def recount(people, scored_mask, grade_of, pmin, hist_len, census_shape):
-    """Histogram and census counted from the citizens' records."""
-    n = len(people)
-    nb = (n + (1 << 20) - 1) >> 20
-    masks, ages, slots = census_shape
-    part = np.zeros((nb, masks, ages, slots), dtype=np.int64)
-    hpart = np.zeros((nb, hist_len), dtype=np.int64)
-    for b in prange(nb):
-        for i in range(b << 20, min(n, (b + 1) << 20)):
-            p = people[i]
-            age = p.flags & GROUP
-            if is_scored(p.flags, scored_mask):
-                part[b, p.lists, age, grade_of[p.score - pmin]] += 1
-                hpart[b, p.score - pmin] += 1
-            else:
-                part[b, p.lists, age, slots - 1] += 1
-    return hpart.sum(axis=0), part.sum(axis=0)
-
-
 def weigh_ties(plan: Plan, state: State) -> int:
     """Move every scored person's score toward their ties' mean; returns the net points."""
     w = plan.mech[M["score_weight"]]
@@ -95,8 +75,5 @@ def weigh_ties(plan: Plan, state: State) -> int:
                w, plan.scored_mask, plan.cut_grades, plan.mech[M["cut_share"]],
                plan.tie_key[r] ^ CUT, plan.grade_of, plan.pmin, new)
         moved += int(_write(state.people, start, new, plan.scored_mask))
-    hist, census = recount(state.people, plan.scored_mask, plan.grade_of, plan.pmin,
-                           len(state.hist), state.census.shape)
-    state.hist[:] = hist
-    state.census[:] = census
+    recount(plan, state)
     return moved

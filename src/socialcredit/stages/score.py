@@ -276,6 +276,14 @@ def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scor
             info[i] = APPLIED | (me.flags & (GROUP | TRACKED))
 
 
+@njit(inline="always", cache=True)
+def _spreads(a, n_acts, act_area, assoc_areas, old, new, kind):
+    """Whether a penalty spreads to the person's ties: an act (not a pseudo-rule) in one of
+    the association's areas, put on the record (not derived), that cost points (a lists-only
+    record costs none)."""
+    return a < n_acts and (assoc_areas >> act_area[a]) & 1 and new < old and kind <= SABOTAGE
+
+
 @njit(cache=True)
 def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_area, assoc_on,
             assoc_areas, share, cut_grades, cut_share, ties, reward, grade_of, pmin,
@@ -287,9 +295,8 @@ def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_are
         if not info[i] & APPLIED:
             continue
         a = act[i]
-        if (assoc_on and a < n_acts and (assoc_areas >> act_area[a]) & 1 and new[i] < old[i]
-                and kind[i] <= SABOTAGE):
-            n += ties  # (a lists-only record has new == old)
+        if assoc_on and _spreads(a, n_acts, act_area, assoc_areas, old[i], new[i], kind[i]):
+            n += ties
         if reward != 0 and reporter[i] >= 0:
             n += 1
     d_act = np.empty(n, dtype=np.int64)
@@ -305,8 +312,7 @@ def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_are
         a = act[i]
         r = region[i]
         t = target[i]
-        if (assoc_on and a < n_acts and (assoc_areas >> act_area[a]) & 1 and new[i] < old[i]
-                and kind[i] <= SABOTAGE):
+        if assoc_on and _spreads(a, n_acts, act_area, assoc_areas, old[i], new[i], kind[i]):
             loss = old[i] - new[i]
             pts = -max(1, int(share * loss + 0.5))
             cut = (cut_grades >> grade_of[new[i] - pmin]) & 1
