@@ -8,6 +8,8 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import re
 import sys
 import traceback
@@ -48,7 +50,7 @@ def _population(text: str) -> int:
     """--population: a whole number of synthetic citizens, never a file of people."""
     from .scenario.load import RECORD_SUFFIXES
 
-    if Path(text).suffix.lower() in RECORD_SUFFIXES or Path(text).is_file():
+    if Path(text).suffix.lower() in RECORD_SUFFIXES or _is_file(text):
         raise PersonalDataRefused(f"--population {text!r}", "--population")
     try:
         n = int(text.replace("_", ""))
@@ -58,6 +60,14 @@ def _population(text: str) -> int:
     if not 1 <= n <= 2_000_000_000:
         raise UserError(f"{n} is out of range; valid: 1 to 2000000000", "--population")
     return n
+
+
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file; False for a name the file system cannot hold."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # e.g. longer than the file system allows
+        return False
 
 
 def _whole(name: str, lo: int, hi: int):
@@ -369,31 +379,69 @@ COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate}
 
 
+PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR,
+                         errno.EISDIR, errno.ELOOP, errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+"""What the file system says of a path the user gave (or of the disk it lies on): bad input,
+not a bug."""
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+"""Of these, the ones that are about the disk, whatever file was being written."""
+
+
+def _os_error(e: OSError) -> str | None:
+    """One line for an OSError caused by a path the user gave or a full disk, else None."""
+    if e.errno not in PATH_ERRNOS:
+        return None
+    reason = e.strerror or os.strerror(e.errno)
+    if e.filename is None:
+        return f"disk: {reason}" if e.errno in DISK_ERRNOS else None
+    name = os.fsdecode(e.filename) if isinstance(e.filename, (str, bytes)) else str(e.filename)
+    return f"{name}: {reason}"
+
+
+def _line(text: str) -> str:
+    """Text on one line (library messages may add hints and a query on further lines)."""
+    return re.sub(r"\s*\n\s*", " ", text.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
-            build_parser().print_help()
-            return 2
+            build_parser().print_usage(sys.stdout)
+            raise UserError(f"no command given; give one of {', '.join(COMMANDS)} (see "
+                            "`socialcredit --help`)", "command line")
         return COMMANDS[args.command](args)
     except UserError as e:
         if debug:
             traceback.print_exc()
-        err.print(f"socialcredit: error: {e}", markup=False, soft_wrap=True)
+        err.print(f"socialcredit: error: {_line(str(e))}", markup=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    except Exception as e:  # a bug, not bad input
+    except OSError as e:
+        line = _os_error(e)
+        if line is None:
+            return _internal(e, debug)
         if debug:
             traceback.print_exc()
-        else:
-            err.print(f"socialcredit: internal error: {type(e).__name__}: {e} "
-                      "(run again with --debug for the traceback)", markup=False,
-                      soft_wrap=True)
-        return 1
+        err.print(f"socialcredit: error: {_line(line)}", markup=False, soft_wrap=True)
+        return 2
+    except Exception as e:  # a bug, not bad input
+        return _internal(e, debug)
+
+
+def _internal(e: Exception, debug: bool) -> int:
+    """Report a bug: the traceback with --debug, else one line asking for it."""
+    if debug:
+        traceback.print_exc()
+    else:
+        err.print(f"socialcredit: internal error: {type(e).__name__}: {_line(str(e))} "
+                  "(run again with --debug for the traceback)", markup=False,
+                  soft_wrap=True)
+    return 1
 
 
 if __name__ == "__main__":

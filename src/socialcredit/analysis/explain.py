@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UserError
@@ -13,21 +15,33 @@ from ..record import store
 from ..record.results import Results
 
 
-def _citizen_row(folder: Path, citizen: int) -> tuple[dict, list[int]]:
+def _citizen_row(folder: Path, citizen: int, rows: int) -> tuple[dict, list[int]]:
     """The citizen's final state and a few tracked citizens, read without loading the table."""
     path = folder / store.CITIZENS
-    if not path.is_dir():  # a run with --no-citizens: the ledger still tells the story
+    if not path.exists():  # a run with --no-citizens: the ledger still tells the story
         return {"tracked": True}, []
+    parts = [str(f) for f in store.citizen_files(folder, rows)]
     con = duckdb.connect()
     try:
-        parts = str(path / "*.parquet")
         df = con.execute("SELECT * FROM read_parquet(?) WHERE citizen = ?",
                          [parts, citizen]).df()
         tracked = con.execute("SELECT citizen FROM read_parquet(?) WHERE tracked "
                               "ORDER BY citizen LIMIT 8", [parts]).df()["citizen"]
+    except duckdb.Error as e:  # a damaged data page (the footers were read above)
+        raise UserError(f"cannot be read ({store.one_line(e)}){store.DAMAGED}",
+                        str(path)) from None
     finally:
         con.close()
-    return (df.iloc[0].to_dict() if len(df) else {}), [int(c) for c in tracked]
+    me = ({k: None if _missing(v) else v for k, v in df.iloc[0].to_dict().items()}
+          if len(df) else {})
+    return me, [int(c) for c in tracked]
+
+
+def _missing(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def explain(folder: str | Path, citizen: int, console: Console | None = None) -> None:
@@ -39,10 +53,10 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
     n = int(info["population"])
     if not 0 <= citizen < n:
         raise UserError(f"citizen {citizen} does not exist; valid: 0 to {n - 1}", "CITIZEN")
-    me, some_tracked = _citizen_row(folder, citizen)
+    me, some_tracked = _citizen_row(folder, citizen, results.agents)
     ledger = results.ledger[results.ledger["citizen"] == citizen]
     listings = results.listings[results.listings["citizen"] == citizen]
-    console.print(f"[bold]Citizen {citizen}[/bold] of {info['title']} "
+    console.print(f"[bold]Citizen {citizen}[/bold] of {escape(str(info['title']))} "
                   f"({info['population']:,} citizens, seed {info['seed']})")
     if "region" in me:
         grade = me.get("grade")
@@ -50,9 +64,9 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
                  + (f"score {me['score']} ({grade})" if me["scored"] else "not scored"))
         if me["wrongful_points"]:
             state += f", {me['wrongful_points']} points lost to acts of others"
-        console.print("At the end: " + state)
-    start = int(results.score_hist.loc[results.score_hist["when"] == "start",
-                                       "score"].min())
+        console.print("At the end: " + escape(state))
+    starts = results.score_hist.loc[results.score_hist["when"] == "start", "score"]
+    start = f"{int(starts.min())} points" if len(starts) else "the starting score"
     rule_source = _rule_sources(info["scenario_text"])
     events: list[tuple] = []
     for _, r in ledger.iterrows():
@@ -63,25 +77,27 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
         elif r["act"] in PSEUDO_EVENTS:
             what = PSEUDO_EVENTS[r["act"]]
         else:
-            what = r["act"].replace("_", " ")
+            what = escape(r["act"].replace("_", " "))
         note = "[red]WRONGFUL: committed by someone else[/red]" if r["wrongful"] else ""
         rule = ("" if r["rule"] in ("appeal", "compliance")
-                else f"{r['rule']} ({rule_source.get(r['rule'], '')})")
-        events.append((r["day"], 0, str(r["date"].date()), what, r["channel"], rule,
-                       f"{r['points']:+d}", str(r["score_after"]), r["grade_after"], note))
+                else escape(f"{r['rule']} ({rule_source.get(r['rule'], '')})"))
+        events.append((r["day"], 0, str(r["date"].date()), what, escape(r["channel"]), rule,
+                       f"{r['points']:+d}", str(r["score_after"]), escape(r["grade_after"]),
+                       note))
     for _, r in listings.iterrows():
         wrong = "[red]wrongful listing[/red]" if r["wrongful"] else ""
-        events.append((r["listed_day"], 1, str(r["listed_on"].date()), f"put on {r['list']}",
-                       "", "", "", "", "", wrong))
+        events.append((r["listed_day"], 1, str(r["listed_on"].date()),
+                       escape(f"put on {r['list']}"), "", "", "", "", "", wrong))
         if r["exit"] != "in force":
             ext = f" after {r['days_listed']} days"
             if r["extensions"]:
                 ext += f", extended {r['extensions']}x"
             events.append((r["left_day"], 2, str(r["left_on"].date()),
-                           f"left {r['list']} ({r['exit']}){ext}", "", "", "", "", "", ""))
+                           escape(f"left {r['list']} ({r['exit']}){ext}"), "", "", "", "", "",
+                           ""))
     if not events:
         if me.get("tracked"):
-            console.print(f"No score changes or listings: still at {start} points.")
+            console.print(f"No score changes or listings: still at {start}.")
         else:
             console.print(
                 "No listings. This citizen is not in the tracked cohort, so score changes "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..record.results import Results
@@ -26,8 +27,8 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     grades = json.loads(info["grades"])
     gates = json.loads(info["gates"])
     scale = float(info["scale"])
-    where = f" -> {results.path}" if results.path else ""
-    console.print(f"[bold]{info['title']}[/bold]{where}")
+    where = escape(f" -> {results.path}") if results.path else ""  # names are not markup
+    console.print(f"[bold]{escape(str(info['title']))}[/bold]{where}")
     stands = f" (each stands for {scale:g} people)" if scale != 1 else ""
     start = str(info["start_date"])[:10]
     firms = int(info.get("firms", 0) or 0)
@@ -47,7 +48,7 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     for g in grades:
         # start shares come from the start histogram, end shares from the last day
         start_count = _count_in_grade(start_rows, results, g)
-        t.add_row(g, _pct(start_count / max(start_total, 1)),
+        t.add_row(escape(g), _pct(start_count / max(start_total, 1)),
                   _pct(last[f"grade_{g}"] / max(last["scored"], 1)))
     console.print(t)
     console.print(
@@ -69,7 +70,7 @@ def print_summary(results: Results, console: Console | None = None) -> None:
             t.add_column(col, justify="left" if col == "gate" else "right")
         for g in gates:
             a, d, p = (int(daily[f"{g}_{k}"].sum()) for k in ("attempts", "denied", "perks"))
-            t.add_row(g, f"{a:,}", f"{d:,}", _pct(d / max(a, 1)), f"{p:,}")
+            t.add_row(escape(g), f"{a:,}", f"{d:,}", _pct(d / max(a, 1)), f"{p:,}")
         console.print(t)
     groups = results.groups
     if len(groups):
@@ -81,7 +82,7 @@ def print_summary(results: Results, console: Console | None = None) -> None:
             t.add_column(col, justify="left" if col == "group" else "right")
         for _, g in groups[groups["scored"] > 0].iterrows():
             lowc = sum(int(g[f"grade_{x}"]) for x in low)
-            t.add_row(f"{g['region_type']} {g['age_group']}", f"{int(g['citizens']):,}",
+            t.add_row(escape(f"{g['region_type']} {g['age_group']}"), f"{int(g['citizens']):,}",
                       f"{g['mean_score']:.1f}", _pct(lowc / max(g["scored"], 1)),
                       _pct(g["listed_share"]), _pct(g["wronged_share"]))
         console.print(t)
@@ -92,8 +93,8 @@ def print_summary(results: Results, console: Console | None = None) -> None:
         for col in ("act", "committed", "recorded", "points", "wrongful"):
             t.add_column(col, justify="left" if col == "act" else "right")
         for _, r in acts.iterrows():
-            t.add_row(r["act"], f"{r['committed']:,}", f"{r['scored']:,}", f"{r['points']:,}",
-                      f"{r['wrongful_penalties']:,}")
+            t.add_row(escape(r["act"]), f"{r['committed']:,}", f"{r['scored']:,}",
+                      f"{r['points']:,}", f"{r['wrongful_penalties']:,}")
         console.print(t)
     if scale != 1:
         console.print(f"counts are of simulated citizens; multiply by {scale:g} for people")

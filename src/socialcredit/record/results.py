@@ -47,15 +47,34 @@ class Results:
     def citizens(self) -> pd.DataFrame:
         """Final state of every citizen (from citizens.parquet/ when read from a folder)."""
         if self._citizens is None:
-            path = None if self.path is None else self.path / "citizens.parquet"
-            if path is None or not path.exists():
+            if self.path is None:
                 raise UserError("this run kept no citizens table (run without --no-citizens)")
-            self._citizens = pd.read_parquet(path)
+            import pyarrow as pa
+
+            from .store import citizen_files, one_line
+
+            files = citizen_files(self.path, self.agents)
+            try:
+                self._citizens = pd.read_parquet(files)
+            except (pa.ArrowException, OSError, ValueError) as e:  # a damaged data page
+                raise UserError(f"cannot be read ({one_line(e)}); the folder was not written "
+                                "by this version of socialcredit or is damaged",
+                                str(self.path / "citizens.parquet")) from None
         return self._citizens
+
+    @property
+    def agents(self) -> int:
+        """Citizens and firms: the rows of the citizens table."""
+        i = self.info
+        firms = i.get("firms", 0)
+        return int(i["population"]) + (0 if pd.isna(firms) else int(firms))
 
     @property
     def info(self) -> dict:
         """The single row of the `run` table as a dict."""
+        if len(self.run) != 1:
+            raise UserError(f"the run table holds {len(self.run)} rows where one belongs",
+                            str(self.path or "results"))
         return self.run.iloc[0].to_dict()
 
     def tables(self) -> dict[str, pd.DataFrame]:
