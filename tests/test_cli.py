@@ -332,7 +332,7 @@ def test_run_writes_the_results_folder_and_prints_a_summary(e2e):
     for name in ("results.duckdb", "report.html"):
         assert (folder / name).is_file(), name
     assert list((folder / "citizens.parquet").glob("part-*.parquet"))
-    assert not (folder / "checkpoint.pkl").exists()
+    assert not (folder / "checkpoint").exists() and not (folder / ".lock").exists()
     assert "Grades" in proc.stdout and "Gates" in proc.stdout
     for gate in SCENARIO.gates:
         assert gate.name in proc.stdout

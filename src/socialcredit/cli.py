@@ -174,7 +174,7 @@ def build_parser() -> Parser:
 
 def _progress(quiet: bool):
     """A progress bar that appears with the first simulated day, so refusals stay one line."""
-    if quiet:
+    if quiet or not err.is_terminal:  # a bar is for people watching, not for logs
         return None, None
     bar = Progress(TextColumn("[bold]day"), MofNCompleteColumn(), BarColumn(),
                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
@@ -262,6 +262,9 @@ def cmd_schema(a) -> int:
 
     text = json_schema()
     if a.out:
+        from .record.folder import guard_new_file
+
+        guard_new_file(a.out, "--out")
         try:
             a.out.write_text(text, encoding="utf-8")
         except OSError as e:
@@ -280,13 +283,15 @@ def cmd_explain(a) -> int:
 
 
 def cmd_compare(a) -> int:
+    import math
+
     from rich.table import Table
 
-    from .analysis.compare import compare, variants, write_csv
+    from .analysis.compare import check_out_file, compare, variants, write_csv
 
     first, second, what = variants(a.scenario, a.other, a.sets)
-    if a.out and a.out.exists():
-        raise UserError(f"{str(a.out)!r} exists; results are never overwritten", "--out")
+    if a.out:
+        check_out_file(a.out)  # before the runs, not after them
     bar, update = _progress(a.quiet)
     try:
         table = compare(first, second, a.seeds, a.population, a.days, update)
@@ -297,10 +302,16 @@ def cmd_compare(a) -> int:
               title_justify="left")
     for col in ("outcome", "A", "B", "B - A", "95% interval", "relative"):
         t.add_column(col, justify="left" if col == "outcome" else "right")
+
+    def fmt(x: float, spec: str) -> str:
+        return format(x, spec) if math.isfinite(x) else "n/a"  # undefined in some run
+
     for _, r in table.iterrows():
-        rel = "" if r["relative"] != r["relative"] else f"{100 * r['relative']:+.1f}%"
-        t.add_row(r["outcome"], f"{r['a']:,.2f}", f"{r['b']:,.2f}", f"{r['difference']:+,.2f}",
-                  f"[{r['ci95_low']:+,.2f}, {r['ci95_high']:+,.2f}]", rel)
+        rel = "" if r["relative"] != r["relative"] else fmt(100 * r["relative"], "+.1f") + "%"
+        interval = ("n/a" if r["ci95_low"] != r["ci95_low"]
+                    else f"[{r['ci95_low']:+,.2f}, {r['ci95_high']:+,.2f}]")
+        t.add_row(r["outcome"], fmt(r["a"], ",.2f"), fmt(r["b"], ",.2f"),
+                  fmt(r["difference"], "+,.2f"), interval, rel)
     out.print(t)
     if a.out:
         write_csv(table, a.out)
@@ -317,6 +328,8 @@ def cmd_summary(a) -> int:
 
 
 def cmd_calibrate(a) -> int:
+    import math
+
     from rich.table import Table
 
     from .analysis.calibrate import run_calibration
@@ -354,9 +367,12 @@ def cmd_calibrate(a) -> int:
         t.add_column(c, justify="right" if c in ("reported", "model", "error") else "left")
     for r in table.itertuples():
         e = r.relative_error
-        bar_ = ("-" if e < 0 else "+") * min(20, round(abs(e) * 100 / 2))  # one mark per 2%
-        t.add_row(str(r.date)[:10], r.target, f"{r.reported:,.0f}", f"{r.model:,.0f}",
-                  f"{100 * e:+.1f}%", bar_, "yes" if r.used else f"no: {r.why}")
+        known = math.isfinite(e)  # none relative to a reported 0
+        bar_ = ("-" if e < 0 else "+") * min(20, round(abs(e) * 50)) if known else ""  # per 2%
+        model = f"{r.model:,.0f}" if math.isfinite(r.model) else "n/a"
+        t.add_row(str(r.date)[:10], r.target, f"{r.reported:,.0f}", model,
+                  f"{100 * e:+.1f}%" if known else "n/a", bar_,
+                  "yes" if r.used else f"no: {r.why}")
     out.print(t)
     p = Table(title=f"Fitted values: {fit.trials} trials at {fit.trial_population:,} citizens in "
               f"{fit.seconds:.0f} s, objective {fit.start_objective:.4g} -> {fit.objective:.4g}"

@@ -1,22 +1,34 @@
-"""Running a scenario end to end: build, loop with checkpoints, write the results store."""
+"""Running a scenario end to end: build, loop with checkpoints, write the results store.
+
+A run folder is written in this order: the request (a checkpoint at day 0), checkpoints as
+the run goes, then citizens.parquet, report.html and results.duckdb, and the checkpoint is
+removed. A process killed at any moment leaves a folder that `resume` finishes with the same
+tables as an uninterrupted run.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numba
+import numpy as np
+import pandas as pd
 
 from ..errors import UserError
-from ..record import store
+from ..record import checkpoint, store
+from ..record import folder as folder_
+from ..record.faults import reached
 from ..record.results import Results, citizen_parts, citizens_frame, from_simulation
 from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from .loop import Simulation
+from .memory import check_fits
+from .state import check, layout
 
-CHECKPOINT_FORMAT = 2
 Progress = Callable[[int, int], None]
 
 
@@ -47,86 +59,256 @@ def fresh_folder(base: Path, name: str) -> Path:
 
 
 def prepare_folder(out: Path) -> Path:
-    """Create `out`, refusing one that already holds results or an unfinished run."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{str(out)!r} is a file; give a folder", "--out")
-    if (out / store.RESULTS).exists():
-        raise UserError(f"{str(out)!r} already holds results; choose another --out "
-                        "(results are never overwritten)", "--out")
-    if (out / store.CHECKPOINT).exists():
-        raise UserError(f"{str(out)!r} holds an unfinished run; continue it with "
-                        f"`socialcredit resume {out}` or choose another --out", "--out")
+    """Create `out` for a new run: a new or empty folder, outside any other run's folder."""
+    host = folder_.run_around(out)
+    if host is not None:
+        raise UserError(f"{str(out)!r} is inside the run folder {str(host)!r}; a run folder "
+                        "holds one run: choose --out outside it", "--out")
     try:
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{str(out)!r} is a file; give a folder", "--out")
+        if folder_.is_run(out) and folder_.busy(out):
+            raise UserError(f"{str(out)!r} is being written by another socialcredit process; "
+                            "wait for it to finish or choose another --out", "--out")
+        _refuse_used(out)
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise UserError(f"cannot create {str(out)!r}: {e.strerror}", "--out") from None
+        raise UserError(f"cannot create {str(out)!r}: {e.strerror or e}", "--out") from None
     return out
 
 
-def _checkpoint_payload(sim: Simulation, text: str, where: str, days: int,
-                        every: int | None, citizens: bool) -> dict:
-    return {
-        "format": CHECKPOINT_FORMAT, "version": version(), "scenario_text": text,
-        "where": where, "population": sim.plan.citizens, "seed": sim.plan.seed,
-        "days": days, "checkpoint_every": every, "day": sim.state.day,
-        "citizens": citizens,
-        "state": sim.state.arrays(), "daily": sim.daily, "ledger": sim.ledger,
-        "group_rows": sim.group_rows,
-        "start_hist": sim.start_hist,
-        "acts": {k: getattr(sim, k) for k in ("act_committed", "act_observed", "act_points",
-                                               "act_scored", "act_wrongful", "gate_totals")},
-        "seconds": sim.seconds,
-    }
+def _refuse_used(out: Path) -> None:
+    """Refuse a folder that holds results, an unfinished run or another run's files."""
+    if (out / store.RESULTS).exists():
+        raise UserError(f"{str(out)!r} already holds results; choose another --out "
+                        "(results are never overwritten)", "--out")
+    if (out / checkpoint.FOLDER).exists():
+        raise UserError(f"{str(out)!r} holds an unfinished run; continue it with "
+                        f"`socialcredit resume {out}` or choose another --out", "--out")
+    for name in (store.CITIZENS, store.REPORT):
+        if (out / name).exists():
+            raise UserError(f"{str(out)!r} holds {name} of another run; choose another --out "
+                            "(results are never overwritten)", "--out")
 
 
-def _restore(payload: dict) -> tuple[Simulation, str, str]:
-    if payload.get("format") != CHECKPOINT_FORMAT:
-        raise UserError("checkpoint was written by another version of socialcredit", "resume")
-    text, where = payload["scenario_text"], payload["where"]
-    scenario = parse(text, where)
-    sim = Simulation(scenario, payload["population"], payload["seed"], populate=False)
-    for name, arr in payload["state"].items():
+def _meta(sim: Simulation, request: dict) -> dict:
+    """Everything of a checkpoint that is not an array, as JSON-able values."""
+    groups = [[{k: (v.date().isoformat() if k == "date" else v) for k, v in row.items()}
+               for row in frame.to_dict("records")] for frame in sim.group_rows]
+    return {"software": version(), "request": request, "day": sim.state.day,
+            "daily": [{**row, "date": row["date"].isoformat()} for row in sim.daily],
+            "group_rows": groups, "seconds": sim.seconds}
+
+
+LEDGER_TYPES = (np.int32, np.int64, np.int16, np.int8, np.int32, np.int32, np.bool_)
+"""The columns of a ledger chunk (engine/loop.py): day, agent, points, act, rule data."""
+ACT_ARRAYS = ("act_committed", "act_observed", "act_points", "act_scored", "act_wrongful")
+
+
+def _arrays(sim: Simulation) -> dict[str, np.ndarray]:
+    state = sim.state
+    out = {f"state.{k}": v for k, v in state.arrays().items()}
+    out["start_hist"] = sim.start_hist
+    for k in ACT_ARRAYS:
+        out[k] = getattr(sim, k)
+    out["gate_totals"] = sim.gate_totals
+    for i, t in enumerate(LEDGER_TYPES):
+        cols = [chunk[i] for chunk in sim.ledger]
+        out[f"ledger.{i}"] = np.concatenate(cols) if cols else np.empty(0, dtype=t)
+    return out
+
+
+def _get(d: dict, key: str, kind, lo=None, hi=None, where: str = "checkpoint"):
+    """A checked value of the checkpoint's metadata."""
+    v = d.get(key) if isinstance(d, dict) else None
+    ok = isinstance(v, kind) and not (kind is int and isinstance(v, bool))
+    if ok and lo is not None:
+        ok = lo <= v <= hi
+    if not ok:
+        want = kind.__name__ if lo is None else f"{kind.__name__} from {lo} to {hi}"
+        raise checkpoint.CheckpointError(f"{where}: field {key!r} is {v!r}, not a {want}; the "
+                                         "checkpoint is damaged or was altered", "resume")
+    return v
+
+
+def _request(meta: dict) -> dict:
+    """The checked request a checkpoint was written for."""
+    r = meta.get("request")
+    if not isinstance(r, dict):
+        raise checkpoint.CheckpointError("checkpoint: no request; the checkpoint is damaged or "
+                                         "was altered", "resume")
+    every = r.get("checkpoint_every")
+    return {"scenario_text": _get(r, "scenario_text", str),
+            "where": _get(r, "where", str),
+            "population": _get(r, "population", int, 1, 2_000_000_000),
+            "seed": _get(r, "seed", int, 0, 2**63 - 1),
+            "days": _get(r, "days", int, 1, MAX_DAYS),
+            "checkpoint_every": None if every is None else _get(r, "checkpoint_every", int, 0,
+                                                                 MAX_DAYS),
+            "citizens": _get(r, "citizens", bool)}
+
+
+def _restore(meta: dict, arrays: dict[str, np.ndarray], request: dict) -> Simulation:
+    """A Simulation continued from a checkpoint, every value checked before a kernel sees it."""
+    bad = checkpoint.CheckpointError
+
+    def fail(what: str):
+        return bad(f"checkpoint: {what}; the checkpoint is damaged or was altered, so the run "
+                   "cannot continue from it", "resume")
+
+    scenario = parse(request["scenario_text"], request["where"])
+    day = _get(meta, "day", int, 0, request["days"])
+    if day == 0:  # written when the run began: start it again
+        return Simulation(scenario, request["population"], request["seed"])
+    sim = Simulation(scenario, request["population"], request["seed"], populate=False)
+    plan = sim.plan
+    log_len = None
+    for name, (dtype, shape) in layout(plan).items():
+        arr = arrays.get(f"state.{name}")
+        if arr is None or arr.dtype != dtype:
+            raise fail(f"state.{name} is missing or not {dtype}")
+        if shape is None:
+            log_len = len(arr) if log_len is None else log_len
+            if arr.ndim != 1 or len(arr) != log_len or log_len < 1:
+                raise fail(f"state.{name} does not match the listing log's length")
+        elif arr.shape != shape:
+            raise fail(f"state.{name} has shape {arr.shape}; the scenario at "
+                       f"{plan.citizens:,} citizens needs {shape}")
         setattr(sim.state, name, arr)
-    sim.state.day = payload["day"]
-    sim.daily = payload["daily"]
-    sim.ledger = payload["ledger"]
-    sim.group_rows = payload.get("group_rows", [])
-    sim.start_hist = payload["start_hist"]
-    for k, v in payload["acts"].items():
-        setattr(sim, k, v)
-    sim.seconds = payload["seconds"]
-    return sim, text, where
+    sim.state.day = day
+    expect = {"start_hist": (np.int64, sim.state.hist.shape),
+              "gate_totals": (np.int64, sim.gate_totals.shape),
+              **{k: (np.int64, (plan.n_acts,)) for k in ACT_ARRAYS}}
+    for name, (dtype, shape) in expect.items():
+        arr = arrays.get(name)
+        if arr is None or arr.dtype != dtype or arr.shape != shape or (
+                name != "act_points" and (arr < 0).any()):  # points lost are negative
+            raise fail(f"{name} is missing, of another shape, or negative")
+        setattr(sim, name, arr)
+    ledger = [arrays.get(f"ledger.{i}") for i in range(len(LEDGER_TYPES))]
+    if any(c is None or c.dtype != t or c.ndim != 1 or len(c) != len(ledger[0])
+           for c, t in zip(ledger, LEDGER_TYPES, strict=True)):
+        raise fail("the ledger's columns are missing or of other types or lengths")
+    if len(ledger[0]) and (not (0 <= ledger[0]).all() or not (ledger[0] < day).all()
+                           or not (0 <= ledger[1]).all()
+                           or not (ledger[1] < plan.population).all()):
+        raise fail("the ledger names days or agents outside the run")
+    sim.ledger = [tuple(ledger)] if len(ledger[0]) else []
+    daily = meta.get("daily")
+    start = scenario.scenario.start
+    if not isinstance(daily, list) or len(daily) != day:
+        raise fail(f"it should hold {day} daily rows")
+    rows = []
+    for i, row in enumerate(daily):
+        if (not isinstance(row, dict) or row.get("day") != i
+                or row.get("date") != (start + dt.timedelta(days=i)).isoformat()
+                or not all(isinstance(v, int | float) for k, v in row.items() if k != "date")):
+            raise fail(f"daily row {i} is malformed")
+        rows.append({**row, "date": start + dt.timedelta(days=i)})
+    sim.daily = rows
+    every = scenario.recording.groups_every_days
+    groups = meta.get("group_rows")
+    if not isinstance(groups, list) or len(groups) != (day // every if every else 0):
+        raise fail("the number of group snapshots does not match the days run")
+    frames = []
+    for snap in groups:
+        if not isinstance(snap, list) or not all(
+                isinstance(r, dict) and isinstance(r.get("date"), str) for r in snap):
+            raise fail("a group snapshot is malformed")
+        try:  # built as census_group_table builds it, so the dtypes are the same
+            frame = pd.DataFrame([{**r, "date": pd.Timestamp(dt.date.fromisoformat(r["date"]))}
+                                  for r in snap])
+        except (ValueError, TypeError, OverflowError):
+            raise fail("a group snapshot holds a bad date") from None
+        frames.append(frame)
+    sim.group_rows = frames
+    seconds = meta.get("seconds")
+    if not isinstance(seconds, dict) or set(seconds) != set(sim.seconds) or not all(
+            isinstance(v, int | float) and v >= 0 for v in seconds.values()):
+        raise fail("the time per stage is malformed")
+    sim.seconds = {k: float(v) for k, v in seconds.items()}
+    why = check(plan, sim.state)
+    if why:
+        raise fail(why)
+    return sim
 
 
-def execute(sim: Simulation, text: str, where: str, days: int, out: Path | None,
-            checkpoint_every: int | None, progress: Progress | None, threads: int,
-            write_report: bool, write_citizens: bool = True) -> Results:
-    """Run `sim` to `days`, checkpointing into `out`; write the store when done."""
+def _write_failed(out: Path, e: BaseException, what: str) -> UserError:
+    why = getattr(e, "strerror", None) or (str(e).splitlines() or [type(e).__name__])[0]
+    return UserError(f"cannot write {what} into {str(out)!r}: {why}; the run's checkpoint is "
+                     f"kept: make room and continue with `socialcredit resume {out}`", "--out")
+
+
+def _write_errors() -> tuple[type[BaseException], ...]:
+    """Errors a full disk or a refused write raises in the libraries that write results."""
+    import duckdb
+    import pyarrow as pa
+
+    return (OSError, duckdb.Error, pa.ArrowException)
+
+
+def _finish(sim: Simulation, results: Results, out: Path, threads: int, write_report: bool,
+            write_citizens: bool) -> None:
+    """Write the citizens, the report and the store, then drop the checkpoint.
+
+    The store is written last: its presence marks a finished run. A crash before it leaves
+    the checkpoint, and `resume` writes everything again.
+    """
+    errors = _write_errors()
+    step = "the results"
+    try:
+        if write_citizens:
+            step = "citizens.parquet"
+            store.write_citizens(citizen_parts(sim), out, threads)
+        reached("report")
+        if write_report:
+            from ..report import write_report as _write
+
+            step = "report.html"
+            _write(results, out / store.REPORT)
+        step = "results.duckdb"
+        store.write_results(results, out)
+    except errors as e:
+        store.remove_temporaries(out)
+        raise _write_failed(out, e, step) from None
+    checkpoint.remove(out)
+
+
+def execute(sim: Simulation, request: dict, out: Path | None, progress: Progress | None,
+            threads: int, write_report: bool) -> Results:
+    """Run `sim` to the request's days, checkpointing into `out`; write the store when done."""
     t0 = time.perf_counter()
+    days = request["days"]
+    text, where = request["scenario_text"], request["where"]
+    kill_at = os.environ.get("SOCIALCREDIT_KILL_AT", "")
 
     def save(s: Simulation) -> None:
-        if out is not None:
-            store.write_checkpoint(
-                _checkpoint_payload(s, text, where, days, checkpoint_every, write_citizens), out)
+        if out is None:
+            return
+        try:
+            checkpoint.write(out, _meta(s, request), _arrays(s), threads)
+        except OSError as e:
+            raise UserError(f"cannot write a checkpoint into {str(out)!r}: "
+                            f"{e.strerror or e}; the previous checkpoint is kept: make room "
+                            f"and continue with `socialcredit resume {out}`", "--out") from None
+
+    def advance(d: int) -> None:
+        if kill_at:
+            reached(f"day-{d}")
+        if progress is not None:
+            progress(d, days)
 
     try:
-        sim.run(days, progress=(lambda d: progress(d, days)) if progress else None,
-                checkpoint=save, checkpoint_every=checkpoint_every)
+        sim.run(days, progress=advance, checkpoint=save,
+                checkpoint_every=request["checkpoint_every"])
     except KeyboardInterrupt:
         save(sim)
         raise
     wall = time.perf_counter() - t0
     results = from_simulation(sim, text, where, wall, threads, version())
     if out is not None:
-        if write_citizens:
-            store.write_citizens(citizen_parts(sim), out, threads)
-        store.write_results(results, out)
         results.path = out
-        if write_report:
-            from ..report import write_report as _write
-
-            _write(results, out / store.REPORT)
-        (out / store.CHECKPOINT).unlink(missing_ok=True)
+        _finish(sim, results, out, threads, write_report, request["citizens"])
     else:
         results._citizens = citizens_frame(sim)
     return results
@@ -161,26 +343,75 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     if days is None:
         days = sc.scenario.days
     _check_int(population, "--population", 1, 2_000_000_000)
-    _check_int(days, "--days", 1, 36_500)
+    _check_int(days, "--days", 1, MAX_DAYS)
     _check_int(seed, "--seed", 0, 2**63 - 1)
     if checkpoint_every is not None:
-        _check_int(checkpoint_every, "--checkpoint-every", 0, 36_500)
+        _check_int(checkpoint_every, "--checkpoint-every", 0, MAX_DAYS)
+    check_fits(sc, population, days, in_memory=out is None)
     used = set_threads(threads)
-    folder = prepare_folder(Path(out)) if out is not None else None
-    sim = Simulation(sc, population, seed)
-    return execute(sim, text, where, days, folder, checkpoint_every, progress, used, report,
-                   citizens)
+    request = {"scenario_text": text, "where": where, "population": population, "seed": seed,
+               "days": days, "checkpoint_every": checkpoint_every, "citizens": citizens}
+    if out is None:
+        return execute(Simulation(sc, population, seed), request, None, progress, used, report)
+    folder = prepare_folder(Path(out))
+    with folder_.Lock(folder) as lock:
+        _refuse_used(folder)  # again, now that no other process can write here
+        save_request(folder, request)
+        reached("setup")
+        results = execute(Simulation(sc, population, seed), request, folder, progress, used,
+                          report)
+        lock.release(remove=True)
+    return results
+
+
+def save_request(out: Path, request: dict) -> None:
+    """The first checkpoint: the request alone, so a run killed while it sets up resumes."""
+    try:
+        checkpoint.write(out, {"software": version(), "request": request, "day": 0}, {})
+    except OSError as e:
+        raise UserError(f"cannot write into {str(out)!r}: {e.strerror or e}", "--out") from None
 
 
 def resume(folder: str | Path, threads: int | None = None,
            progress: Progress | None = None, report: bool = True) -> Results:
     """Continue a run from the last checkpoint in `folder`; same results as if never stopped."""
     folder = Path(folder)
-    payload = store.read_checkpoint(folder)
-    used = set_threads(threads)
-    sim, text, where = _restore(payload)
-    return execute(sim, text, where, payload["days"], folder, payload["checkpoint_every"],
-                   progress, used, report, payload.get("citizens", True))
+    try:
+        if not folder.is_dir():
+            raise UserError(f"no run folder {str(folder)!r}", "resume")
+        if folder_.busy(folder):
+            raise UserError(f"{str(folder)!r} is being written by another socialcredit "
+                            "process; wait for it to finish", "resume")
+        finished = (folder / store.RESULTS).is_file()
+        started = checkpoint.exists(folder)
+        begun = (folder / checkpoint.FOLDER).is_dir()
+    except OSError as e:
+        raise UserError(f"cannot read {str(folder)!r}: {e.strerror or e}", "resume") from None
+    if finished:
+        if started:  # stopped after its store was written: only tidying was left
+            with folder_.Lock(folder, "resume") as lock:
+                checkpoint.remove(folder)
+                lock.release(remove=True)
+        raise UserError(f"{str(folder)!r} holds a finished run; nothing to resume", "resume")
+    if begun and not started:
+        raise UserError(f"the run in {str(folder)!r} was stopped before it had written its "
+                        "request; nothing to continue: remove the folder and run it again",
+                        "resume")
+    if not started:
+        raise UserError(f"no checkpoint in {str(folder)!r}; give the folder of a run that was "
+                        "interrupted", "resume")
+    with folder_.Lock(folder, "resume") as lock:
+        index = checkpoint.read_index(folder)
+        request = _request(index["meta"])
+        sc = parse(request["scenario_text"], request["where"])
+        check_fits(sc, request["population"], request["days"], where="resume")
+        used = set_threads(threads)
+        meta, arrays = checkpoint.read(folder, used)
+        store.remove_temporaries(folder)
+        sim = _restore(meta, arrays, request)
+        results = execute(sim, request, folder, progress, used, report)
+        lock.release(remove=True)
+    return results
 
 
 MAX_DAYS = 36_500

@@ -175,3 +175,91 @@ def recount(plan: Plan, state: State) -> None:
                             len(state.hist), state.census.shape)
     state.hist[:] = hist
     state.census[:] = census
+
+
+def layout(plan: Plan) -> dict[str, tuple[np.dtype, tuple[int, ...] | None]]:
+    """Each array of the state: its dtype and shape (None: the listing log's, which grows)."""
+    lists, regions = len(plan.list_names), len(plan.region_names)
+    log = {"log_id": np.int64, "log_list": np.int8, "log_since": np.int32,
+           "log_until": np.int32, "log_exit": np.int8, "log_wrongful": np.bool_,
+           "log_extended": np.int16, "active": np.int64}
+    return {
+        "people": (PERSON, (plan.population,)),
+        "hist": (np.dtype(np.int64), (plan.pmax - plan.pmin + 1,)),
+        "census": (np.dtype(np.int64), (1 << lists, GROUPS, len(plan.grade_names) + 1)),
+        **{k: (np.dtype(t), None) for k, t in log.items()},
+        "counters": (np.dtype(np.int64), (4,)),
+        "appeal_booked": (np.dtype(np.float64), (lists,)),
+        "deter_seen": (np.dtype(np.float64), (plan.n_acts, regions)),
+        "deter_done": (np.dtype(np.float64), (plan.n_acts, regions)),
+        "chill": (np.dtype(np.float64), (2, regions)),
+    }
+
+
+@njit(parallel=True, cache=True)
+def _first_bad_person(people, scored_mask, pmin, pmax, masks, firm_from):
+    """The first citizen whose record no kernel may be given (-1 if none): a score out of
+    range, lists beyond the scenario's, or a citizen marked a firm (or a firm a citizen)."""
+    n = len(people)
+    nb = (n + (1 << 20) - 1) >> 20
+    bad = np.full(nb, -1, dtype=np.int64)
+    for b in prange(nb):
+        for i in range(b << 20, min(n, (b + 1) << 20)):
+            p = people[i]
+            firm = (p.flags & AGE) == FIRM
+            if (p.lists >= masks or firm != (i >= firm_from)
+                    or (is_scored(p.flags, scored_mask) and not pmin <= p.score <= pmax)):
+                bad[b] = i
+                break
+    for b in range(nb):
+        if bad[b] >= 0:
+            return bad[b]
+    return -1
+
+
+@njit(cache=True)
+def _first_bad_listing(log_id, log_list, log_since, log_until, log_exit, n_log, active,
+                       n_active, agents, lists, day):
+    """The first listing (or active entry) that points outside the log, the agents or the
+    lists, or that starts in the future (-1 if none)."""
+    for k in range(n_log):
+        if (not 0 <= log_id[k] < agents or not 0 <= log_list[k] < lists
+                or not 0 <= log_exit[k] <= 3 or log_since[k] > day or log_since[k] < 0
+                or log_until[k] < log_since[k]):
+            return k
+    seen = np.zeros(n_log, dtype=np.bool_)
+    for j in range(n_active):
+        k = active[j]
+        if not 0 <= k < n_log or seen[k]:
+            return n_log + j
+        seen[k] = True
+    return -1
+
+
+def check(plan: Plan, state: State) -> str | None:
+    """What is wrong with a state read from outside (a checkpoint), or None if a run may
+    continue from it: every index a kernel follows is in range and the counts agree."""
+    c = state.counters
+    cap = len(state.log_id)
+    if not 0 <= c[1] <= c[0] <= cap or len(state.active) != cap:
+        return f"listing counters {list(c[:2])} do not fit a log of {cap}"
+    if c[2] < 0 or c[3] < 0 or c[3] > plan.population:
+        return f"list counters {list(c[2:])} are out of range"
+    for name in ("appeal_booked", "deter_seen", "deter_done", "chill"):
+        v = getattr(state, name)
+        if not np.isfinite(v).all() or (name != "appeal_booked" and (v < 0).any()):
+            return f"{name} holds values that are not finite and non-negative"
+    i = _first_bad_person(state.people, plan.scored_mask, plan.pmin, plan.pmax,
+                          1 << len(plan.list_names), plan.citizens)
+    if i >= 0:
+        return f"agent {i} has a record outside the scenario's ranges"
+    k = _first_bad_listing(state.log_id, state.log_list, state.log_since, state.log_until,
+                           state.log_exit, state.n_log, state.active, state.n_active,
+                           plan.population, len(plan.list_names), state.day)
+    if k >= 0:
+        return f"listing {k} points outside the log, the agents or the lists"
+    hist, census = state.hist.copy(), state.census.copy()
+    recount(plan, state)
+    if not (np.array_equal(hist, state.hist) and np.array_equal(census, state.census)):
+        return "the score histogram or census does not match the agents' records"
+    return None

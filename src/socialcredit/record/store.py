@@ -8,25 +8,37 @@ never holds a half-written store: a reader sees the old file or the new one.
 from __future__ import annotations
 
 import os
-import pickle
+import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from ..errors import UserError
+from .faults import reached
 from .results import TABLES, Results
 
 RESULTS = "results.duckdb"
 CITIZENS = "citizens.parquet"
 REPORT = "report.html"
-CHECKPOINT = "checkpoint.pkl"
+CHECKPOINT = "checkpoint"
+"""The folder of a run's checkpoint (record/checkpoint.py)."""
 
 
 def _replace(tmp: Path, final: Path) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, final)
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Remove what an interrupted write left beside its final name."""
+    for name in (RESULTS, CITIZENS, REPORT):
+        for tmp in folder.glob(f".{name}*.tmp"):
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
 
 
 def write_results(results: Results, folder: Path) -> Path:
@@ -43,7 +55,9 @@ def write_results(results: Results, folder: Path) -> Path:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    reached("results")
     _replace(tmp, final)
+    reached("results-moved")
     return final
 
 
@@ -52,7 +66,6 @@ def write_citizens(parts, folder: Path, threads: int = 1) -> Path:
 
     `parts` is a list of callables, each returning the record batches of one part.
     """
-    import shutil
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow.parquet as pq
@@ -78,7 +91,11 @@ def write_citizens(parts, folder: Path, threads: int = 1) -> Path:
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         list(pool.map(write, range(len(parts))))
+    reached("citizens")
+    if final.exists():  # left by a run killed before its store was written
+        shutil.rmtree(final)
     os.replace(tmp, final)
+    reached("citizens-moved")
     return final
 
 
@@ -334,27 +351,3 @@ def citizen_files(folder: Path, rows: int) -> list[Path]:
         raise UserError(f"holds {total:,} citizens where the run has {rows:,} (a part file "
                         f"is missing or damaged){DAMAGED}", str(path))
     return files
-
-
-def write_checkpoint(payload: dict, folder: Path) -> None:
-    """Save everything needed to continue a run, atomically."""
-    final = folder / CHECKPOINT
-    tmp = folder / f".{CHECKPOINT}.tmp"
-    with open(tmp, "wb") as f:
-        pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-    _replace(tmp, final)
-
-
-def read_checkpoint(folder: Path) -> dict:
-    path = folder / CHECKPOINT
-    if not path.is_file():
-        if (folder / RESULTS).is_file():
-            raise UserError(f"{str(folder)!r} holds a finished run; nothing to resume",
-                            "resume")
-        raise UserError(f"no checkpoint in {str(folder)!r}; runs write one with "
-                        "--checkpoint-every DAYS", "resume")
-    try:
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    except Exception as e:  # a checkpoint is replaced whole, so this means tampering
-        raise UserError(f"cannot read checkpoint {path}: {e}", "resume") from None
