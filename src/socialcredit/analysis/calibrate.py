@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..scenario.schema import Scenario, resolve_path
+from .compare import probe_write
 
 TARGET_NAMES = {
     "people_listed_cumulative": "listed_cumulative",
@@ -36,6 +37,9 @@ TARGET_NAMES = {
 """Column names of the reported series (SOURCES.md C) and the `daily` columns they are
 compared with. Any other target column must be a `daily` column, or `<column>_cumulative` for
 the running total of a daily count (e.g. exits_complied_cumulative)."""
+
+MAX_FIGURE = 1e15
+"""Largest reported figure a targets file may give (a million times China's population)."""
 
 SENSITIVITY_STEP = 0.10
 """Each fitted value is moved by this fraction up and down to show how much the fit hangs on it."""
@@ -98,49 +102,83 @@ def read_targets(text: str, where: str, sc: Scenario, until: dt.date | None = No
                  exclude: list[str] | None = None) -> Targets:
     """Parse a targets CSV: `date`, then columns of reported figures; empty cells are no target.
 
-    Non-numeric columns (such as `source`) are kept as notes. A cumulative figure below one
-    reported on an earlier date cannot be right and is excluded, with the reason. `exclude`
-    names more cells to leave out: DATE (the whole row) or DATE:COLUMN.
+    Columns that name no model figure and hold text (such as `source`) are kept as notes. Every
+    cell of a figure column is a number or empty. A figure of 0 or below cannot be compared on
+    the log scale of the fit, and a cumulative figure below one reported on an earlier date
+    cannot be right: both are excluded, with the reason. `exclude` names more cells to leave
+    out: DATE (the whole row) or DATE:COLUMN.
     """
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    try:
+        rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    except csv.Error as e:
+        raise UserError(f"not a readable CSV file: {e}", where) from None
+    rows = [[c.strip() for c in r] for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise UserError("the targets file is empty; give a header row starting with 'date'",
                         where)
-    header = [h.strip() for h in rows[0]]
+    header = rows[0]
     if "date" not in header:
         raise UserError("no 'date' column; the first row must name the columns: date, then "
                         "reported figures such as " + ", ".join(TARGET_NAMES), where)
+    named = [h for h in header if h]
+    twice = sorted({h for h in named if named.count(h) > 1})
+    if twice:
+        raise UserError(f"column {twice[0]!r} appears twice in the header; name each column "
+                        "once", where)
     known = daily_columns(sc)
     di = header.index("date")
     start = sc.scenario.start
     last = until or start + dt.timedelta(days=36_499)
-    numeric: dict[str, bool] = {}
+    figures: dict[int, str] = {}  # column index -> daily column it is compared with
+    notes: list[int] = []
     for j, name in enumerate(header):
         if j == di:
             continue
-        cells = [r[j].strip() for r in rows[1:] if j < len(r) and r[j].strip()]
-        numeric[name] = bool(cells) and all(_number(c) is not None for c in cells)
-    notes = [h for h, n in numeric.items() if not n]
+        cells = [r[j] for r in rows[1:] if j < len(r) and r[j]]
+        if _figure(name, known):
+            figures[j] = _column(name, known, where)
+        elif not name and not cells:
+            continue  # an empty column, e.g. a trailing comma
+        elif cells and all(_number(c) is not None for c in cells):
+            _column(name, known, where)  # refuses a figure the model does not report
+        else:
+            notes.append(j)
     records = []
+    seen: dict[tuple[dt.date, str], int] = {}
     for i, r in enumerate(rows[1:], start=2):
-        raw = r[di].strip() if di < len(r) else ""
+        if len(r) > len(header) and any(r[len(header):]):
+            raise UserError(f"row {i} has {len(r)} cells but the header names {len(header)} "
+                            "columns", where)
+        raw = r[di] if di < len(r) else ""
         try:
             date = dt.date.fromisoformat(raw)
         except ValueError:
-            raise UserError(f"row {i}: {raw!r} is not a date; give YYYY-MM-DD", where) from None
+            raise UserError(f"row {i}: {raw[:40]!r} is not a date; give YYYY-MM-DD",
+                            where) from None
         if not start <= date <= last:
             raise UserError(f"row {i}: date {date} is outside the run; valid: {start} to "
                             f"{last}", where)
-        source = "; ".join(r[header.index(n)].strip() for n in notes
-                           if header.index(n) < len(r) and r[header.index(n)].strip())
-        for j, name in enumerate(header):
-            if j == di or not numeric[name] or j >= len(r) or not r[j].strip():
+        source = "; ".join(r[j] for j in notes if j < len(r) and r[j])
+        for j, column in figures.items():
+            if j >= len(r) or not r[j]:
                 continue
-            column = _column(name, known, where)
+            name = header[j]
+            value = _number(r[j])
+            if value is None:
+                raise UserError(f"row {i}, column {name!r}: {r[j][:40]!r} is not a number; "
+                                "give a finite figure or leave the cell empty", where)
+            if abs(value) > MAX_FIGURE:
+                raise UserError(f"row {i}, column {name!r}: {value:g} is beyond any count the "
+                                f"model reports; valid: up to {MAX_FIGURE:g}", where)
+            if (date, name) in seen:
+                raise UserError(f"row {i}: {name} for {date} is also given in row "
+                                f"{seen[date, name]}; give one figure per date", where)
+            seen[date, name] = i
+            bad = value <= 0
             records.append({"date": date, "target": name, "column": column,
-                            "reported": float(_number(r[j].strip())), "source": source,
-                            "excluded": False, "why": ""})
+                            "reported": value, "source": source, "excluded": bad,
+                            "why": "a figure of 0 or below cannot be fitted: the fit compares "
+                            "model and reported figures as log ratios" if bad else ""})
     if not records:
         raise UserError("no reported figures; give at least one numeric column besides "
                         "'date'", where)
@@ -150,7 +188,8 @@ def read_targets(text: str, where: str, sc: Scenario, until: dt.date | None = No
     for spec in exclude or []:
         _exclude(cells, spec)
     if cells["excluded"].all():
-        raise UserError("every figure is excluded; nothing is left to fit", where)
+        raise UserError("every figure is excluded (" + cells["why"].iloc[0] + "); nothing is "
+                        "left to fit", where)
     return Targets(cells, where)
 
 
@@ -160,6 +199,13 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return v if math.isfinite(v) else None
+
+
+def _figure(name: str, known: set[str]) -> bool:
+    """Whether a column name names a figure the model reports."""
+    column = TARGET_NAMES.get(name, name)
+    return column in known or (column.endswith("_cumulative")
+                               and column.removesuffix("_cumulative") in known)
 
 
 def _column(name: str, known: set[str], where: str) -> str:
@@ -181,6 +227,8 @@ def _inconsistent(cells: pd.DataFrame) -> None:
             continue
         best, best_date = -math.inf, None
         for i, r in part.iterrows():
+            if r["excluded"]:
+                continue
             if r["reported"] < best:
                 cells.loc[i, "excluded"] = True
                 cells.loc[i, "why"] = (f"a running total cannot fall: {r['reported']:,.0f} is "
@@ -221,6 +269,8 @@ def with_values(sc: Scenario, values: dict[str, float], keep_calibrate: bool = F
         parent_path, _, last = path.rpartition(".")
         parent, _ = resolve_path(data, parent_path)
         parent[last] = int(round(value)) if isinstance(old, int) else float(value)
+        if path.startswith("society.regions_from."):
+            data["society"]["regions"] = []  # rebuilt from the changed table settings
     return Scenario.model_validate(data)
 
 
@@ -336,6 +386,9 @@ def calibrate(sc: Scenario, targets: Targets, trial_population: int, seed: int =
                       x_scale=1.0, xtol=1e-3, ftol=1e-4, max_nfev=max_trials)
     except _Budget:
         pass
+    if best["x"] is None:
+        raise UserError("no trial gave a finite objective; check that the targets are "
+                        "positive figures the scenario can produce", "calibrate")
     fitted_values = space.to_values(best["x"])
     fitted = with_values(sc, fitted_values, keep_calibrate=True)
     params = pd.DataFrame([{
@@ -390,7 +443,8 @@ def fit_table(targets: Targets, daily: pd.DataFrame, scale: float, sc: Scenario)
     """Every target row: reported, model (at real scale), relative error, used or why not."""
     cells = targets.cells.copy()
     cells["model"] = figures_from_daily(daily, scale, sc, cells)
-    cells["relative_error"] = cells["model"] / cells["reported"] - 1
+    reported = cells["reported"].where(cells["reported"] > 0)  # no error relative to 0
+    cells["relative_error"] = cells["model"] / reported - 1
     cells["used"] = ~cells["excluded"]
     return cells[["date", "target", "column", "reported", "model", "relative_error", "used",
                   "why", "source"]].sort_values(["date", "target"], kind="stable")
@@ -535,6 +589,19 @@ def targets_for(sc: Scenario, path: str | Path | None) -> tuple[str, str]:
         raise UserError(f"cannot read {str(p)!r}: {e}", "--targets") from None
 
 
+def _not_used(out: Path) -> None:
+    """Refuse an --out folder that already holds files: a calibration writes a fresh one."""
+    if "\x00" in str(out):
+        raise UserError(f"{str(out)!r} is not a valid folder name", "--out")
+    try:
+        used = out.is_dir() and any(out.iterdir())
+    except OSError as e:
+        raise UserError(f"cannot read {str(out)!r}: {e.strerror}", "--out") from None
+    if used:
+        raise UserError(f"{str(out)!r} already holds files; choose a new or empty folder "
+                        "(results are never overwritten)", "--out")
+
+
 def run_calibration(spec: str | Path, targets: str | Path | None = None,
                     exclude: list[str] | None = None, trial_population: int | None = None,
                     population: int | None = None, seed: int = 0,
@@ -574,8 +641,11 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
     if not 1 <= trials <= 100_000:
         raise UserError(f"{trials} is out of range; valid: 1 to 100000", "--trials")
     set_threads(threads)
+    if out is not None:
+        _not_used(Path(out))
     folder = prepare_folder(Path(out) if out is not None
                             else fresh_folder(Path("runs"), f"{sc.scenario.name}-calibrated"))
+    probe_write(folder, "--out")  # before the fit, not after it
 
     fit = calibrate(sc, tg, trial_population, seed, days, trials,
                     (lambda i, n, o: progress("fit", i, n, f"objective {o:.4g}"))

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+import typing
 from pathlib import Path
-from statistics import mean, stdev
 
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from ..errors import UserError
-from ..scenario.load import load, parse
+from ..scenario.load import MAX_DEPTH, load, too_deep, validate
 from ..scenario.schema import NAMED, Scenario  # NAMED: how paths name list entries
 
 if sys.version_info >= (3, 11):
@@ -34,44 +37,123 @@ def _t95(df: int) -> float:
     return T95[max(k for k in T95 if k <= df)] if df < 30 else 1.96
 
 
-def apply_set(s: Scenario, assignment: str) -> Scenario:
-    """Return `s` with one `section.key=value` change; entries of lists are named by name."""
-    if "=" not in assignment:
-        raise UserError(f"{assignment!r} is not PATH=VALUE, e.g. "
-                        "channels.cameras.misattribution=0.03", "--set")
-    path, text = assignment.split("=", 1)
+def parse_value(text: str, where: str = "--set") -> object:
+    """A --set value: a TOML value (number, true/false, date, [list], {table}) or else text."""
+    deep = UserError(f"the value nests too deeply; at most {MAX_DEPTH} levels", where)
     try:
-        value = tomllib.loads(f"v = {text}")["v"]
+        parsed = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
-        value = text
+        parsed = None  # a bare word, e.g. a name
+    except RecursionError:
+        raise deep from None
+    except ValueError:  # an integer of thousands of digits
+        raise UserError(f"{_shown(text)}: a number with too many digits", where) from None
+    if parsed is not None and set(parsed) == {"v"}:
+        if too_deep(parsed["v"], MAX_DEPTH - 1):
+            raise deep
+        return parsed["v"]
+    if not text.isprintable():
+        raise UserError(f"the value {_shown(text)} holds control characters (a line break?); "
+                        "give PATH=VALUE on one line", where)
+    return text
+
+
+def _shown(text: str, most: int = 80) -> str:
+    """Text as it may appear in a one-line message: quoted if odd, shortened if long."""
+    short = text if len(text) <= most else text[:most] + "..."
+    return short if short.isprintable() else repr(short)
+
+
+def _quote(text: str, most: int = 120) -> str:
+    """Text quoted for a one-line message, shortened if long."""
+    return repr(text if len(text) <= most else text[:most] + "...")
+
+
+def _model_of(annotation) -> type[BaseModel] | None:
+    """The scenario model inside a field's annotation (X, X | None, list[X]), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _absent_section(model: type[BaseModel], here: str, part: str, where: str) -> dict:
+    """An absent optional section made from its defaults, or a one-line refusal."""
+    needed = [n for n, f in model.model_fields.items() if f.is_required() and n != "source"]
+    if needed:
+        example = ", ".join(f"{n}=..." for n in needed)
+        raise UserError(f"this scenario has no [{here}] section, so it has no {part!r}; give "
+                        f"the section whole, e.g. --set '{here}={{source=\"assumed\", "
+                        f"{example}}}'", where)
+    return model.model_validate({"source": "assumed"}).model_dump(mode="json")
+
+
+def apply_set(s: Scenario, assignment: str) -> Scenario:
+    """Return `s` with one `section.key=value` change; entries of lists are named by name.
+
+    A path must name a field of the scenario: one through a value, or a field that does not
+    exist, is refused with the valid names. A path into an optional section the scenario
+    leaves out creates that section from its defaults when they are complete."""
+    where = "--set"
+    if "=" not in assignment:
+        raise UserError(f"{_quote(assignment)} is not PATH=VALUE, e.g. "
+                        "channels.cameras.misattribution=0.03", where)
+    path, text = assignment.split("=", 1)
+    path = path.strip()
+    if not path.isprintable():
+        raise UserError(f"the path {path!r} holds control characters; give PATH=VALUE on one "
+                        "line", where)
+    value = parse_value(text, where)
     data = s.model_dump(mode="json")
-    parts = path.strip().split(".")
-    node = data
-    where = []
+    parts = path.split(".")
+    node: object = data
+    model: type[BaseModel] | None = Scenario
+    where_: list[str] = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        here = ".".join(where_)
         if isinstance(node, list):
-            key = NAMED.get(where[-1] if where else "", "name")
-            match = [x for x in node if isinstance(x, dict) and str(x.get(key)) == part]
+            if not all(isinstance(x, dict) for x in node):
+                raise UserError(f"{here} is a list of values, not of named entries; set it "
+                                f"whole, e.g. {here}={json.dumps(node[:2])}", where)
+            key = NAMED.get(where_[-1] if where_ else "", "name")
+            match = [x for x in node if str(x.get(key)) == part]
             if not match:
-                valid = ", ".join(str(x.get(key)) for x in node if isinstance(x, dict))
-                raise UserError(f"no {'.'.join(where)} entry named {part!r}; valid: {valid}",
-                                "--set")
+                valid = ", ".join(str(x.get(key)) for x in node) or "none"
+                raise UserError(f"no {here} entry named {_quote(part)}; valid: {valid}",
+                                where)
             if last:
-                raise UserError(f"{path}: give a field of the entry, e.g. {path}.FIELD",
-                                "--set")
+                raise UserError(f"{_shown(path)}: give a field of the entry, e.g. "
+                                f"{_shown(path)}.FIELD", where)
             node = match[0]
         elif isinstance(node, dict):
             if part not in node:
                 valid = ", ".join(node) or "none"
-                raise UserError(f"{'.'.join([*where, part])}: no such field; valid: {valid}",
-                                "--set")
+                raise UserError(f"{_shown('.'.join([*where_, part]))}: no such field; valid: "
+                                f"{valid}", where)
+            field = model.model_fields.get(part) if model is not None else None
+            sub = _model_of(field.annotation) if field is not None else None
             if last:
                 node[part] = value
             else:
+                if node[part] is None and sub is not None:
+                    node[part] = _absent_section(sub, ".".join([*where_, part]),
+                                                 parts[i + 1], where)
+                elif node[part] is None:
+                    raise UserError(f"{'.'.join([*where_, part])} is not set in this "
+                                    f"scenario, so it has no {_quote(parts[i + 1])}", where)
                 node = node[part]
-        where.append(part)
-    return parse(json.dumps(data), f"--set {assignment}")
+            model = sub
+        else:
+            raise UserError(f"{here} is a value, not a section, so it has no "
+                            f"{_quote(part)}; set {here}=VALUE", where)
+        where_.append(part)
+    if path == "society.regions_from" or path.startswith("society.regions_from."):
+        data["society"]["regions"] = []  # rebuilt from the changed table settings
+    return validate(data, f"--set {_shown(assignment)}")
 
 
 METRICS = ("mean_score", "listed", "listed_cumulative", "acts_committed", "acts_observed",
@@ -116,14 +198,27 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
     for k, values in rows.items():
         if k in HARM and not any(x or y for x, y in values):
             continue  # a mechanism neither design has
-        xa = [x for x, _ in values]
-        xb = [y for _, y in values]
-        d = [y - x for x, y in values]
-        half = _t95(len(d) - 1) * stdev(d) / math.sqrt(len(d))
-        table.append({"outcome": k, "a": mean(xa), "b": mean(xb), "difference": mean(d),
-                      "ci95_low": mean(d) - half, "ci95_high": mean(d) + half,
-                      "relative": mean(d) / mean(xa) if mean(xa) else float("nan")})
+        table.append({"outcome": k, **paired(values)})
     return pd.DataFrame(table)
+
+
+def paired(values: list[tuple[float, float]]) -> dict[str, float]:
+    """Means of A and B, their mean difference and its 95% interval over seeds.
+
+    An outcome undefined in some run (a mean score with no one scored) is undefined (NaN) in
+    every figure it enters, never an error."""
+    xa = np.array([x for x, _ in values], dtype=np.float64)
+    xb = np.array([y for _, y in values], dtype=np.float64)
+    d = xb - xa
+    n = len(d)
+    nan = float("nan")
+    defined = bool(np.isfinite(d).all())
+    diff = float(d.mean()) if defined else nan
+    half = _t95(n - 1) * float(d.std(ddof=1)) / math.sqrt(n) if defined and n > 1 else nan
+    ma = float(xa.mean()) if np.isfinite(xa).all() else nan
+    return {"a": ma, "b": float(xb.mean()) if np.isfinite(xb).all() else nan,
+            "difference": diff, "ci95_low": diff - half, "ci95_high": diff + half,
+            "relative": diff / ma if ma else nan}
 
 
 def variants(spec: str, other: str | None, sets: list[str]) -> tuple[Scenario, Scenario, str]:
@@ -141,6 +236,34 @@ def variants(spec: str, other: str | None, sets: list[str]) -> tuple[Scenario, S
     for x in sets:
         b = apply_set(b, x)
     return a, b, f"{spec} with " + ", ".join(sets)
+
+
+def probe_write(folder: Path, flag: str = "--out") -> None:
+    """Refuse a folder that cannot take a new file, by writing and removing one."""
+    probe = folder / f".socialcredit-probe-{os.getpid()}"
+    try:
+        with open(probe, "x", encoding="utf-8") as f:
+            f.write("probe")
+        probe.unlink()
+    except (OSError, ValueError) as e:
+        why = getattr(e, "strerror", None) or str(e)
+        raise UserError(f"cannot write in {_quote(str(folder))}: {why}", flag) from None
+
+
+def check_out_file(path: Path, flag: str = "--out") -> None:
+    """Refuse, before any run, a file to write that exists or whose folder cannot take it."""
+    shown = _quote(str(path))
+    if "\x00" in str(path):
+        raise UserError(f"{shown} is not a valid file name", flag)
+    if path.exists() or path.is_symlink():
+        raise UserError(f"{shown} exists; results are never overwritten", flag)
+    parent = path.parent
+    if not parent.exists():
+        raise UserError(f"{shown}: folder {_quote(str(parent))} does not exist; create "
+                        "it first", flag)
+    if not parent.is_dir():
+        raise UserError(f"{shown}: {_quote(str(parent))} is not a folder", flag)
+    probe_write(parent, flag)
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from importlib import resources
@@ -79,12 +80,57 @@ def _personal_field(data, path=()) -> tuple | None:
     return None
 
 
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays in a scenario or a --set value (a scenario needs 5)."""
+
+
+def too_deep(data, limit: int = MAX_DEPTH) -> bool:
+    """Whether tables and arrays nest more than `limit` deep (counted without recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((v, depth + 1) for v in children)
+    return False
+
+
+def loads(text: str, where: str, what: str = "TOML") -> dict:
+    """TOML text (or JSON, when it starts with '{') as data; one-line UserError if it is not."""
+    is_json = text.lstrip().startswith("{")
+    deep = UserError(f"tables and arrays nest too deeply; at most {MAX_DEPTH} levels", where)
+    try:
+        data = json.loads(text) if is_json else tomllib.loads(text)
+    except RecursionError:
+        raise deep from None
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
+        message = " ".join(str(e).split())
+        raise UserError(f"not valid {'JSON' if is_json else what}: {message}", where) from None
+    except ValueError:  # an integer of thousands of digits
+        raise UserError(f"not valid {'JSON' if is_json else what}: a number has too many "
+                        "digits", where) from None
+    if not isinstance(data, dict):
+        raise UserError("not a table of sections (scenario, society, ...)", where)
+    if too_deep(data):
+        raise deep
+    return data
+
+
 def parse(text: str, where: str = "<text>") -> Scenario:
     """Validate TOML text as a scenario; raise UserError with file and field on failure."""
-    try:
-        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"not valid TOML: {e}", where) from None
+    return validate(loads(text, where), where)
+
+
+def validate(data: dict, where: str) -> Scenario:
+    """Validate scenario data (a parsed TOML file); raise UserError with field on failure."""
+    if too_deep(data):
+        raise UserError(f"tables and arrays nest too deeply; at most {MAX_DEPTH} levels", where)
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
@@ -100,30 +146,71 @@ def parse(text: str, where: str = "<text>") -> Scenario:
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, ReferenceError_):
             raise UserError(f"{cause.loc}: {cause}", where) from None
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = " ".join(err["msg"].removeprefix("Value error, ").split())
+        if err["type"] in RANGE_ERRORS:
+            valid = _valid_range(_schema_at(err["loc"]))
+            if valid:
+                msg += f"; valid: {valid}"
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
         raise UserError(f"{loc}: {msg}{more}", where) from None
 
 
+RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _valid_range(node: dict) -> str:
+    """A field's bounds from its JSON Schema node, as words: '0 to 1', 'above 0 up to 1'."""
+    lo = node.get("minimum")
+    hi = node.get("maximum")
+    xlo = node.get("exclusiveMinimum")
+    xhi = node.get("exclusiveMaximum")
+    low = _num(lo) if lo is not None else f"above {_num(xlo)}" if xlo is not None else None
+    high = _num(hi) if hi is not None else f"below {_num(xhi)}" if xhi is not None else None
+    if low and high:
+        return f"{low} to {high}" if lo is not None and hi is not None else f"{low}, {high}"
+    if low:
+        return low + (" or more" if lo is not None else "")
+    if high:
+        return high + (" or less" if hi is not None else "")
+    return ""
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+@functools.cache
+def _json_schema() -> dict:
+    return Scenario.model_json_schema()
+
+
+def _schema_at(loc: tuple) -> dict:
+    """The JSON Schema node of the field at a validation error's location ({} if unknown)."""
+    schema = _json_schema()
+    defs = schema.get("$defs", {})
+
+    def deref(node: dict) -> dict:
+        for _ in range(8):
+            if "$ref" in node:
+                node = defs.get(node["$ref"].split("/")[-1], {})
+            elif "anyOf" in node:  # an optional field: the branch that is not null
+                node = next((n for n in node["anyOf"] if n.get("type") != "null"), {})
+            else:
+                break
+        return node
+
+    node = deref(schema)
+    for part in loc:
+        if isinstance(part, int):
+            node = deref(node.get("items", {}))
+        else:
+            node = deref(node.get("properties", {}).get(part, {}))
+    return node
+
+
 def _fields_at(loc: tuple) -> str:
     """Field names valid at a location of the scenario schema, for error messages."""
-    schema = Scenario.model_json_schema()
-    defs = schema.get("$defs", {})
-    node = schema
-    for part in loc:
-        if "$ref" in node:
-            node = defs[node["$ref"].split("/")[-1]]
-        if isinstance(part, int):
-            node = node.get("items", node)
-        else:
-            node = node.get("properties", {}).get(part, {})
-        if "$ref" in node:
-            node = defs[node["$ref"].split("/")[-1]]
-        if "items" in node and "$ref" in node["items"]:
-            pass
-    if "$ref" in node:
-        node = defs[node["$ref"].split("/")[-1]]
-    return ", ".join(node.get("properties", {})) or "none"
+    return ", ".join(_schema_at(loc).get("properties", {})) or "none"
 
 
 def load(spec: str | Path) -> tuple[Scenario, str]:

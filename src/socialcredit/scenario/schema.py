@@ -11,9 +11,16 @@ import builtins
 import datetime as dt
 import fnmatch
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SOURCE_IDS = (
     [f"S{i}" for i in range(1, 22)]
@@ -33,10 +40,34 @@ NAME = r"^[a-z][a-z0-9_]*$"
 GRADE_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*$"
 MAX_LISTS = 8
 MAX_GRADES = 16
+MAX_DAYS = 36_500
+"""The longest run, in days."""
+START_MIN = dt.date(1900, 1, 1)
+START_MAX = dt.date(2100, 12, 31)
+"""Earliest and latest start of a scenario: even the longest run (MAX_DAYS) then stays within
+the dates that every table, store and plot of a run can hold."""
+DATE_MAX = dt.date(2200, 12, 31)
+"""Latest date a timeline entry (rate change, rule or gate start and end) may name."""
+POINTS_LIMIT = 30_000
+"""Scores, caps and grade bands lie within -POINTS_LIMIT..POINTS_LIMIT."""
+STEP_POINTS = 10_000
+"""One act, reward or purchase moves a score by at most this many points."""
+CITIZENS_LIMIT = 2_000_000_000
+
+
+def _in_calendar(v: dt.date) -> dt.date:
+    if not START_MIN <= v <= DATE_MAX:
+        raise ValueError(f"{v} is out of range; valid: {START_MIN} to {DATE_MAX}")
+    return v
+
+
+Date = Annotated[dt.date, AfterValidator(_in_calendar)]
+"""A date of a timeline, within the calendar a run can reach."""
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are refused everywhere: no field of a scenario has a use for them
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Sourced(Strict):
@@ -101,9 +132,9 @@ class RegionsFrom(Sourced):
 
 
 class Society(Sourced):
-    population: int = Field(gt=0, le=2_000_000_000,
+    population: int = Field(gt=0, le=CITIZENS_LIMIT,
                             description="Real people the scenario stands for.")
-    simulate: int | None = Field(default=None, gt=0, le=2_000_000_000,
+    simulate: int | None = Field(default=None, gt=0, le=CITIZENS_LIMIT,
                                  description="Simulated citizens in a default run (default: "
                                  "population, one citizen per person).")
     household_size: float = Field(ge=1, le=10, description="Mean household size.")
@@ -128,8 +159,10 @@ class Society(Sourced):
             if isinstance(spec, dict) and spec.get("table") in REGION_TABLES:
                 try:
                     urban = float(spec.get("urban_share", 0))
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     return data  # the field validator reports it
+                if not 0 <= urban <= 1:
+                    return data
                 data = dict(data, regions=region_table(spec["table"], urban, spec))
         return data
 
@@ -150,7 +183,7 @@ class Society(Sourced):
 class RateChange(Strict):
     """From `date` on (until the next change) an act happens at `rate`."""
 
-    date: dt.date = Field(description="First day the new rate applies.")
+    date: Date = Field(description="First day the new rate applies.")
     rate: float = Field(ge=0, le=365, description="Acts per person per year from this date.")
 
 
@@ -201,29 +234,32 @@ class Channel(Sourced):
 
 class Rule(Sourced):
     act: str
-    points: int = Field(ge=-10_000, le=10_000, description="Points added (negative: taken).")
+    points: int = Field(ge=-STEP_POINTS, le=STEP_POINTS,
+                        description="Points added (negative: taken).")
     list: str | None = Field(default=None, description="List the act puts the person on.")
     max_grade: str | None = Field(
         default=None, description="After the act the score is at most the top of this grade.")
     cap: int | None = Field(
-        default=None, description="A reward never lifts a score above this value.")
-    ladder: builtins.list[int] = Field(
+        default=None, ge=-POINTS_LIMIT, le=POINTS_LIMIT,
+        description="A reward never lifts a score above this value.")
+    ladder: builtins.list[Annotated[int, Field(ge=-STEP_POINTS, le=STEP_POINTS)]] = Field(
         default_factory=builtins.list, max_length=4,
         description="Points for a person's 1st, 2nd, 3rd... offence under any ladder rule in "
         "the current period (the last step repeats); replaces `points` when given.")
     regions: builtins.list[str] = Field(
         default_factory=builtins.list, description="Regions whose citizens the rule scores, "
         "as names or patterns like 'shandong_*' (a local system; default: everywhere).")
-    starts: dt.date | None = Field(default=None, description="First day the rule applies "
+    starts: Date | None = Field(default=None, description="First day the rule applies "
                                    "(timeline; default: from the start).")
-    ends: dt.date | None = Field(default=None, description="First day the rule no longer "
+    ends: Date | None = Field(default=None, description="First day the rule no longer "
                                  "applies (default: never).")
 
 
 class Points(Sourced):
-    start: int = Field(ge=-30_000, le=30_000, description="Everyone's points at the start.")
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
+    start: int = Field(ge=-POINTS_LIMIT, le=POINTS_LIMIT,
+                       description="Everyone's points at the start.")
+    min: int = Field(ge=-POINTS_LIMIT, le=POINTS_LIMIT)
+    max: int = Field(ge=-POINTS_LIMIT, le=POINTS_LIMIT)
     ages: list[AGENT] = Field(
         default_factory=lambda: ["adult", "elder"], description="Age groups who are scored.")
     members: float = Field(
@@ -247,8 +283,8 @@ class Points(Sourced):
 
 class Grade(Sourced):
     name: str = Field(pattern=GRADE_NAME)
-    min: int = Field(description="Lowest score in the band.")
-    max: int = Field(description="Highest score in the band.")
+    min: int = Field(ge=-POINTS_LIMIT, le=POINTS_LIMIT, description="Lowest score in the band.")
+    max: int = Field(ge=-POINTS_LIMIT, le=POINTS_LIMIT, description="Highest score in the band.")
 
     @model_validator(mode="after")
     def _order(self) -> Grade:
@@ -319,9 +355,9 @@ class Gate(Sourced):
         default=1.0, ge=0, le=1000, description="Attempts by a person whom deny_lists turn "
         "away, as a multiple of `attempts` (people refused try again; R2: 108,000 blocked "
         "purchases came from 12,389 people). Applies while denials are in force.")
-    starts: dt.date | None = Field(default=None, description="First day denials and perks "
+    starts: Date | None = Field(default=None, description="First day denials and perks "
                                    "apply (timeline; before it everyone is let through).")
-    ends: dt.date | None = Field(default=None, description="First day denials and perks no "
+    ends: Date | None = Field(default=None, description="First day denials and perks no "
                                  "longer apply.")
 
 
@@ -357,8 +393,8 @@ class Calibrate(Sourced):
 
     path: str = Field(description="The value, as a --set path, e.g. "
                       "acts.unpaid_judgment.rate or gates.flights.listed_attempts.")
-    lower: float = Field(description="Smallest value the fit may choose.")
-    upper: float = Field(description="Largest value the fit may choose.")
+    lower: float = Field(ge=-1e10, le=1e10, description="Smallest value the fit may choose.")
+    upper: float = Field(ge=-1e10, le=1e10, description="Largest value the fit may choose.")
     log: bool = Field(default=False, description="Search on a log scale (for rates and "
                       "multipliers; needs lower > 0).")
 
@@ -429,10 +465,11 @@ class Manipulation(Sourced):
 
 
 class Recording(Strict):
-    cohort: int = Field(default=1000, ge=0, description="Citizens whose every score change "
-                        "goes into the ledger.")
-    full_ledger_up_to: int = Field(default=100_000, ge=0, description="Runs with at most "
-                                   "this many citizens record everyone.")
+    cohort: int = Field(default=1000, ge=0, le=CITIZENS_LIMIT, description="Citizens whose "
+                        "every score change goes into the ledger.")
+    full_ledger_up_to: int = Field(default=100_000, ge=0, le=CITIZENS_LIMIT,
+                                   description="Runs with at most this many citizens record "
+                                   "everyone.")
     groups_every_days: int = Field(default=30, ge=0, le=36_500, description="Days between "
                                    "snapshots of grades and lists by region type and age "
                                    "group (table groups_over_time; 0: only at the end).")
@@ -442,12 +479,22 @@ class Meta(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
     title: str
     summary: str = Field(description="One line for `socialcredit scenarios`.")
-    start: dt.date
-    days: int = Field(default=365, ge=1, le=36_500)
+    start: dt.date = Field(description=f"First day of the run, from {START_MIN} to "
+                           f"{START_MAX}.")
+    days: int = Field(default=365, ge=1, le=MAX_DAYS)
     sources: list[str] = Field(default_factory=list)
     targets: str | None = Field(
         default=None, pattern=NAME, description="Reported figures shipped with the package "
         "(scenario/targets/<targets>.csv) that `socialcredit calibrate` fits to by default.")
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, v: dt.date) -> dt.date:
+        if not START_MIN <= v <= START_MAX:
+            raise ValueError(f"{v} is out of range; valid: {START_MIN} to {START_MAX} (a run "
+                             f"lasts up to {MAX_DAYS} days and must end on a date every "
+                             "table and plot can hold)")
+        return v
 
 
 class Scenario(Strict):
@@ -605,20 +652,25 @@ def resolve_path(data: dict, path: str) -> tuple[object, str]:
     node: object = data
     where: list[str] = []
     for part in path.strip().split("."):
+        here = ".".join(where)
         if isinstance(node, builtins.list):
+            if not all(isinstance(x, dict) for x in node):
+                return None, f"{here} is a list of values, not of named entries"
             key = NAMED.get(where[-1] if where else "", "name")
-            match = [x for x in node if isinstance(x, dict) and str(x.get(key)) == part]
+            match = [x for x in node if str(x.get(key)) == part]
             if not match:
-                valid = ", ".join(str(x.get(key)) for x in node if isinstance(x, dict))
-                return None, f"no {'.'.join(where)} entry named {part!r}; valid: {valid}"
+                valid = ", ".join(str(x.get(key)) for x in node) or "none"
+                return None, f"no {here} entry named {part!r}; valid: {valid}"
             node = match[0]
         elif isinstance(node, dict):
             if part not in node:
                 return None, (f"{'.'.join([*where, part])}: no such field; valid: "
                               + (", ".join(node) or "none"))
             node = node[part]
+        elif node is None:
+            return None, f"{here} is not set in this scenario, so it has no {part!r}"
         else:
-            return None, f"{'.'.join(where)} is a value, not a section"
+            return None, f"{here} is a value, not a section"
         where.append(part)
     return node, ""
 
