@@ -302,6 +302,15 @@ def test_compare_out_that_cannot_be_written_is_refused_before_any_run(tmp_path, 
         assert out.read_text() == "keep"
 
 
+def test_compare_out_inside_a_run_folder_is_refused(tmp_path, capsys, monkeypatch):
+    no_runs(monkeypatch)
+    run = tmp_path / "run"
+    (run / "checkpoint").mkdir(parents=True)
+    line = refused(["compare", "rongcheng", "--set", "acts.littering.rate=1", "--out",
+                    str(run / "x.csv"), *SMALL], capsys)
+    assert "inside the run folder" in line
+
+
 def test_compare_out_in_a_folder_nobody_may_write_is_refused(capsys, monkeypatch):
     no_runs(monkeypatch)
     line = refused(["compare", "rongcheng", "--set", "acts.littering.rate=1", "--out",
@@ -309,19 +318,20 @@ def test_compare_out_in_a_folder_nobody_may_write_is_refused(capsys, monkeypatch
     assert "cannot write" in line
 
 
+@pytest.mark.parametrize("make, words", [
+    (lambda p: _file(p / "fitted.toml", "keep").parent, "holds fitted.toml"),
+    (lambda p: _file(p / "file") / "x", "cannot create"),
+    (lambda p: "/proc/x", "cannot create"),
+])
 def test_calibrate_out_that_cannot_be_written_is_refused_before_the_fit(tmp_path, capsys,
-                                                                       monkeypatch):
+                                                                       monkeypatch, make,
+                                                                       words):
     monkeypatch.setattr(cal, "calibrate", lambda *a, **k: pytest.fail("the fit started"))
-    used = tmp_path / "used"
-    used.mkdir()
-    (used / "notes.txt").write_text("keep")
-    for out, words in ((used, "already holds files"), (tmp_path / "f" / "x", "cannot create"),
-                       ("/proc/x", "cannot create")):
-        if "f" in str(out) and not (tmp_path / "f").exists():
-            (tmp_path / "f").write_text("")
-        line = refused(["calibrate", "national", "--out", str(out)], capsys)
-        assert "--out" in line and words in line
-    assert (used / "notes.txt").read_text() == "keep"
+    out = make(tmp_path)
+    line = refused(["calibrate", "national", "--out", str(out)], capsys)
+    assert "--out" in line and words in line
+    if (tmp_path / "fitted.toml").exists():
+        assert (tmp_path / "fitted.toml").read_text() == "keep"
 
 
 # -- --set paths name something, or are refused ------------------------------------------------

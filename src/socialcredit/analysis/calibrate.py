@@ -589,17 +589,22 @@ def targets_for(sc: Scenario, path: str | Path | None) -> tuple[str, str]:
         raise UserError(f"cannot read {str(p)!r}: {e}", "--targets") from None
 
 
+OUTPUTS = ("fitted.toml", "fit.csv", "fit.svg")
+"""Files a calibration writes beside the confirmation run."""
+
+
 def _not_used(out: Path) -> None:
-    """Refuse an --out folder that already holds files: a calibration writes a fresh one."""
+    """Refuse an --out folder whose files a calibration would overwrite."""
     if "\x00" in str(out):
         raise UserError(f"{str(out)!r} is not a valid folder name", "--out")
-    try:
-        used = out.is_dir() and any(out.iterdir())
-    except OSError as e:
-        raise UserError(f"cannot read {str(out)!r}: {e.strerror}", "--out") from None
-    if used:
-        raise UserError(f"{str(out)!r} already holds files; choose a new or empty folder "
-                        "(results are never overwritten)", "--out")
+    for name in OUTPUTS:
+        try:
+            there = (out / name).exists()
+        except OSError:
+            there = False  # prepare_folder says why the folder cannot be used
+        if there:
+            raise UserError(f"{str(out)!r} holds {name} of another calibration; choose "
+                            "another --out (results are never overwritten)", "--out")
 
 
 def run_calibration(spec: str | Path, targets: str | Path | None = None,

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from ..errors import UserError
+from ..record.folder import run_around
 from ..scenario.load import MAX_DEPTH, load, too_deep, validate
 from ..scenario.schema import NAMED, Scenario  # NAMED: how paths name list entries
 
@@ -255,6 +256,10 @@ def check_out_file(path: Path, flag: str = "--out") -> None:
     shown = _quote(str(path))
     if "\x00" in str(path):
         raise UserError(f"{shown} is not a valid file name", flag)
+    host = run_around(path)
+    if host is not None:
+        raise UserError(f"{shown} is inside the run folder {_quote(str(host))}; a run folder "
+                        "holds one run's files only: write elsewhere", flag)
     if path.exists() or path.is_symlink():
         raise UserError(f"{shown} exists; results are never overwritten", flag)
     parent = path.parent
