@@ -619,6 +619,7 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
     (results.duckdb with the calibration tables, report.html with a calibration section),
     fit.csv and fit.svg.
     """
+    from ..engine.memory import check_fits
     from ..engine.run import days_until, fresh_folder, prepare_folder, run, set_threads
     from ..record import store
     from ..report import plots, write_report
@@ -643,6 +644,8 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
     for name, v in (("--trial-population", trial_population), ("--population", population)):
         if not 1 <= v <= 2_000_000_000:
             raise UserError(f"{v} is out of range; valid: 1 to 2000000000", name)
+    check_fits(sc, trial_population, days, what="a trial", where="--trial-population")
+    check_fits(sc, population, days, what="the confirmation run", where="--population")
     if not 1 <= trials <= 100_000:
         raise UserError(f"{trials} is out of range; valid: 1 to 100000", "--trials")
     set_threads(threads)

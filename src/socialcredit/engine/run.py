@@ -26,7 +26,9 @@ from ..record.results import Results, citizen_parts, citizens_frame, from_simula
 from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from .loop import Simulation
+from ..stages.lists import CORRECTED, RESTORED
 from .memory import check_fits
+from .plan import PSEUDO
 from .state import check, layout
 
 Progress = Callable[[int, int], None]
@@ -193,6 +195,12 @@ def _restore(meta: dict, arrays: dict[str, np.ndarray], request: dict) -> Simula
                            or not (0 <= ledger[1]).all()
                            or not (ledger[1] < plan.population).all()):
         raise fail("the ledger names days or agents outside the run")
+    n_rules = plan.n_acts + len(PSEUDO)
+    if len(ledger[0]) and (
+            not ((ledger[2] >= min(CORRECTED, RESTORED)) & (ledger[2] < n_rules)).all()
+            or not ((ledger[3] >= -1) & (ledger[3] < len(plan.channel_names))).all()
+            or not ((ledger[5] >= plan.pmin) & (ledger[5] <= plan.pmax)).all()):
+        raise fail("the ledger names acts, channels or scores outside the scenario")
     sim.ledger = [tuple(ledger)] if len(ledger[0]) else []
     daily = meta.get("daily")
     start = scenario.scenario.start
