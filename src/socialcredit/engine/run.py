@@ -25,8 +25,8 @@ from ..record.faults import reached
 from ..record.results import Results, citizen_parts, citizens_frame, from_simulation
 from ..scenario import load, parse
 from ..scenario.schema import Scenario
-from .loop import Simulation
 from ..stages.lists import CORRECTED, RESTORED
+from .loop import Simulation
 from .memory import check_fits
 from .plan import PSEUDO
 from .state import check, layout
