@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -141,6 +143,20 @@ def test_a_truncated_store_is_refused(copy, capsys, keep):
     refused_everywhere(capsys, copy, str(path))
 
 
+def test_a_store_held_open_for_writing_is_named(copy, capsys):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('open', flush=True); time.sleep(60)", str(copy / "results.duckdb")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        line = error_line(capsys, ["summary", str(copy)])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "another program holds it open for writing" in line
+
+
 def test_library_messages_are_cut_to_one_line(copy, capsys):
     (copy / "results.duckdb").write_bytes(b"")
     line = refused_everywhere(capsys, copy, str(copy / "results.duckdb"))
@@ -184,7 +200,7 @@ def citizens_refused(capsys, folder: Path, *expected: str) -> str:
     line = error_line(capsys, ["explain", str(folder), "5"])
     res = socialcredit.open_results(folder)
     with pytest.raises(socialcredit.UserError) as e:
-        res.citizens
+        _ = res.citizens
     assert line == f"socialcredit: error: {e.value}"
     for text in expected:
         assert text in line, line
@@ -257,7 +273,7 @@ def test_a_missing_citizens_table_leaves_the_ledger_story(copy, capsys):
     assert main(["explain", str(copy), "5"]) == 0
     res = socialcredit.open_results(copy)
     with pytest.raises(socialcredit.UserError, match="kept no citizens table") as e:
-        res.citizens
+        _ = res.citizens
     assert str(copy / "citizens.parquet") in str(e.value)
 
 

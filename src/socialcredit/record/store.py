@@ -123,8 +123,11 @@ def read_results(folder: str | Path) -> Results:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as e:
-        raise UserError(f"cannot be opened as a DuckDB database ({one_line(e)}); give a "
-                        "folder written by `socialcredit run`", str(path)) from None
+        why = one_line(e)
+        hint = ("; another program holds it open for writing" if "lock" in why.lower()
+                else DAMAGED)
+        raise UserError(f"cannot be opened as a DuckDB database ({why}){hint}",
+                        str(path)) from None
     try:
         frames, extras = _read_store(con, path)
     except duckdb.Error as e:
