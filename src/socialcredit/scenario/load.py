@@ -34,16 +34,23 @@ def builtin_names() -> list[str]:
 def resolve(spec: str | Path) -> tuple[str, str]:
     """Return (where, TOML text) for a built-in name or a path to a TOML file."""
     spec = str(spec)
+    if len(spec) > 4096 or "\x00" in spec:
+        raise UserError(f"{spec[:60]!r}... is not a scenario name or a file name", "scenario")
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix in RECORD_SUFFIXES:
         raise PersonalDataRefused(f"data file {spec!r}", "scenario")
     if suffix == ".toml":
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+            is_file = False
+        if not is_file:
             raise UserError(f"no such file {spec!r}; give a TOML file or one of: "
                             + ", ".join(builtin_names()), "scenario")
+        where = str(path) if str(path).isprintable() else repr(str(path))
         try:
-            return str(path), path.read_text(encoding="utf-8")
+            return where, path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise UserError(f"cannot read {spec!r}: {e}", "scenario") from None
     names = builtin_names()
