@@ -122,6 +122,16 @@ def test_infinite_and_undefined_numbers_are_refused(value):
     assert "channels[0].misattribution" in line
 
 
+@pytest.mark.parametrize("old, new, words", [
+    ("start = 2014-01-01", "start = 0", "scenario.start: give a date as YYYY-MM-DD"),
+    ("misattribution = 0.003", "misattribution = true", "misattribution: give a number, not true"),
+    ("points = -5\n", 'points = "-7"\n', "points: give a number, not the text '-7'"),
+    ("points = -5\n", "points = -5\nladder = [-1, false]\n", "ladder: give a number"),
+])
+def test_a_value_of_the_wrong_kind_is_refused_not_converted(old, new, words):
+    assert words in refusal(edited(old, new))
+
+
 # -- deep nesting ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [

@@ -11,6 +11,7 @@ import builtins
 import datetime as dt
 import fnmatch
 import re
+import typing
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -65,9 +66,64 @@ Date = Annotated[dt.date, AfterValidator(_in_calendar)]
 """A date of a timeline, within the calendar a run can reach."""
 
 
+def _kinds(annotation) -> set:
+    """The plain types a field annotation admits (X | None, Literal, Annotated unwrapped)."""
+    if annotation in (int, float, bool, str, dt.date, type(None)):
+        return {annotation}
+    if typing.get_origin(annotation) is Literal:
+        return {type(a) for a in typing.get_args(annotation)}
+    if typing.get_origin(annotation) in (list, builtins.list):
+        return {list}
+    out: set = set()
+    for arg in typing.get_args(annotation):
+        out |= _kinds(arg)
+    return out
+
+
+def _item_annotation(annotation):
+    """The annotation of the items of a list field (None if the field is not a list)."""
+    for a in [annotation, *typing.get_args(annotation)]:
+        if typing.get_origin(a) in (list, builtins.list):
+            return typing.get_args(a)[0]
+    return None
+
+
+def _wrong_kind(value, annotation) -> str:
+    """Why `value` is the wrong kind of value for `annotation`, or "" if it is not.
+
+    TOML says what kind each value is; a scenario gets no silent conversions (true read as 1,
+    0 read as 1970-01-01, "5" read as 5) that could change what it means."""
+    kinds = _kinds(annotation)
+    number = bool(kinds & {int, float})
+    if isinstance(value, bool):
+        return "give a number, not true or false" if number and bool not in kinds else ""
+    if isinstance(value, (int, float)):
+        return ("give a date as YYYY-MM-DD, not a number"
+                if dt.date in kinds and not number else "")
+    if isinstance(value, str):
+        return f"give a number, not the text {value[:40]!r}" if number and str not in kinds \
+            else ""
+    if isinstance(value, list):
+        item = _item_annotation(annotation)
+        for v in value if item is not None else ():
+            why = _wrong_kind(v, item)
+            if why:
+                return why
+    return ""
+
+
 class Strict(BaseModel):
     # inf and nan are refused everywhere: no field of a scenario has a use for them
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _same_kind(cls, value, info):
+        field = cls.model_fields.get(info.field_name)
+        why = _wrong_kind(value, field.annotation) if field is not None else ""
+        if why:
+            raise ValueError(why)
+        return value
 
 
 class Sourced(Strict):
