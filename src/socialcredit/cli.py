@@ -129,6 +129,12 @@ def build_parser() -> Parser:
     c.add_argument("--quiet", action="store_true")
 
     sub.add_parser("scenarios", help="list the built-in scenarios")
+    o = sub.add_parser("sources", help="what the source ids of scenarios (S4, R1, P2, C, ...) "
+                       "stand for: what was reported, and where")
+    o.add_argument("ids", nargs="*", metavar="ID", help="ids to show, e.g. S4 R1 (default: "
+                   "all)")
+    o.add_argument("--scenario", metavar="NAME", help="show the ids this scenario cites "
+                   "(built-in name or FILE.toml)")
     k = sub.add_parser("check", help="validate a scenario file")
     k.add_argument("file")
     s = sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
@@ -390,9 +396,51 @@ def cmd_calibrate(a) -> int:
     return 0
 
 
+def cmd_sources(a) -> int:
+    """Print source entries: the ids given, those a scenario cites, or all of them."""
+    import textwrap
+
+    from rich.text import Text
+
+    from .sources import assumed_values, cited, entries, lookup
+
+    def indented(text: str, lead: str = "") -> str:
+        """Each line of `text` wrapped to the terminal, four spaces in."""
+        width = max(40, min(out.width, 100) - 4)
+        hang = {True: "      ", False: "    "}  # list items hang under their text
+        return "\n".join(textwrap.fill(line, width, initial_indent="    " + lead,
+                                        subsequent_indent=hang[line.startswith("- ")])
+                          if line else "" for line in text.splitlines())
+
+    if a.ids and a.scenario:
+        raise UserError("give source ids or --scenario, not both", "sources")
+    if a.scenario:
+        from .scenario.load import parse, resolve
+
+        where, text = resolve(a.scenario)
+        scenario = parse(text, where)
+        chosen = lookup(cited(scenario), where)
+        n = len(assumed_values(scenario))
+        out.print(Text(f"{scenario.scenario.name} cites {len(chosen)} sources; {n} of its "
+                       "values are marked assumed (no source gives them).\n"), soft_wrap=True)
+    elif a.ids:
+        ids = [i for arg in a.ids for i in re.split(r"[\s,;]+", arg) if i]
+        chosen = lookup(ids or a.ids, "sources")
+    else:
+        chosen = list(entries().values())
+    for i, src in enumerate(chosen):
+        if i:
+            out.print()
+        out.print(Text.assemble((src.id, "bold"), " — ", (src.title, "bold")), soft_wrap=True)
+        out.print(Text(indented(src.statement)), soft_wrap=True)
+        out.print(Text(indented(src.published, "Published in: ")), soft_wrap=True)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
-            "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate}
+            "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate,
+            "sources": cmd_sources}
 
 
 PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR,
