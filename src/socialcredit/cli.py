@@ -195,6 +195,31 @@ def _progress(quiet: bool):
     return bar, update
 
 
+def _compiling(quiet: bool):
+    """What the first run after an install shows while the kernels compile (about a minute);
+    returns the callback and a function that clears the line."""
+    if quiet:
+        return None, lambda: None
+    if not err.is_terminal:
+        said = []
+
+        def note(kernels: int, seconds: float) -> None:
+            if not said:
+                err.print("compiling the kernels, once (about a minute; later runs start at "
+                          "once) ...")
+                said.append(True)
+        return note, lambda: None
+    status = err.status("compiling the kernels, once (about a minute; later runs start at "
+                        "once)")
+
+    def show(kernels: int, seconds: float) -> None:
+        if kernels == 1:
+            status.start()
+        status.update(f"compiling the kernels, once (about a minute; later runs start at "
+                      f"once): {kernels} compiled, {seconds:.0f} s")
+    return show, status.stop
+
+
 def _drive(a, folder: Path, call) -> int:
     """Run `call(progress)` under a progress bar; print the summary, or the folder if quiet."""
     from .analysis.summary import print_summary
@@ -227,17 +252,31 @@ def cmd_run(a) -> int:
             raise UserError("give --days or --until, not both", "--until")
         days_until(scenario, a.until)  # fail fast on a bad date too
     folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
-    return _drive(a, folder, lambda update: run(
-        a.scenario, population=a.population, days=a.days, seed=a.seed, out=folder,
-        threads=a.threads, checkpoint_every=a.checkpoint_every, progress=update,
-        report=not a.no_report, citizens=not a.no_citizens, until=a.until))
+    compiling, done = _compiling(a.quiet)
+
+    def call(update):
+        try:
+            return run(a.scenario, population=a.population, days=a.days, seed=a.seed,
+                       out=folder, threads=a.threads, checkpoint_every=a.checkpoint_every,
+                       progress=update, report=not a.no_report, citizens=not a.no_citizens,
+                       until=a.until, compiling=compiling)
+        finally:
+            done()
+    return _drive(a, folder, call)
 
 
 def cmd_resume(a) -> int:
     from .engine.run import resume
 
-    return _drive(a, a.folder, lambda update: resume(
-        a.folder, threads=a.threads, progress=update, report=not a.no_report))
+    compiling, done = _compiling(a.quiet)
+
+    def call(update):
+        try:
+            return resume(a.folder, threads=a.threads, progress=update,
+                          report=not a.no_report, compiling=compiling)
+        finally:
+            done()
+    return _drive(a, a.folder, call)
 
 
 def cmd_scenarios(a) -> int:

@@ -27,6 +27,7 @@ from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from ..stages.lists import CORRECTED, RESTORED
 from .loop import Simulation
+from .compile import Compiling, warm_up
 from .memory import check_fits
 from .plan import PSEUDO
 from .state import check, layout
@@ -326,7 +327,8 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         days: int | None = None, seed: int = 0, out: str | Path | None = None,
         threads: int | None = None, checkpoint_every: int | None = None,
         progress: Progress | None = None, report: bool = True,
-        citizens: bool = True, until: dt.date | str | None = None) -> Results:
+        citizens: bool = True, until: dt.date | str | None = None,
+        compiling: Compiling | None = None) -> Results:
     """Run a scenario on a synthetic society and return its results.
 
     `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
@@ -335,7 +337,9 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     each five minutes of work; 0: never); without it the results stay in memory. With
     `citizens=False` no per-citizen final state is written (it takes about a minute per
     billion citizens). `until` (a date or YYYY-MM-DD) ends the run on that day instead of
-    after `days`: its last daily row is that date.
+    after `days`: its last daily row is that date. The first run after an install compiles
+    the kernels before it starts (about a minute, kept out of its timings), calling
+    `compiling(kernels, seconds)` as it goes.
     """
     if isinstance(scenario, Scenario):
         sc, text, where = scenario, scenario.model_dump_json(indent=2), scenario.scenario.name
@@ -357,6 +361,7 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         _check_int(checkpoint_every, "--checkpoint-every", 0, MAX_DAYS)
     check_fits(sc, population, days, in_memory=out is None)
     used = set_threads(threads)
+    warm_up(sc, compiling)
     request = {"scenario_text": text, "where": where, "population": population, "seed": seed,
                "days": days, "checkpoint_every": checkpoint_every, "citizens": citizens}
     if out is None:
@@ -381,7 +386,8 @@ def save_request(out: Path, request: dict) -> None:
 
 
 def resume(folder: str | Path, threads: int | None = None,
-           progress: Progress | None = None, report: bool = True) -> Results:
+           progress: Progress | None = None, report: bool = True,
+           compiling: Compiling | None = None) -> Results:
     """Continue a run from the last checkpoint in `folder`; same results as if never stopped."""
     folder = Path(folder)
     try:
@@ -414,6 +420,7 @@ def resume(folder: str | Path, threads: int | None = None,
         sc = parse(request["scenario_text"], request["where"])
         check_fits(sc, request["population"], request["days"], where="resume")
         used = set_threads(threads)
+        warm_up(sc, compiling)
         meta, arrays = checkpoint.read(folder, used)
         store.remove_temporaries(folder)
         sim = _restore(meta, arrays, request)
