@@ -121,6 +121,9 @@ def build_parser() -> Parser:
                    help="skip citizens.parquet, the final state of every citizen (about a "
                    "minute per billion citizens)")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    r.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one value of the scenario, e.g. "
+                   "channels.cameras.misattribution=0.03 (repeatable; recorded in the run)")
 
     c = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     c.add_argument("folder", type=Path)
@@ -128,7 +131,9 @@ def build_parser() -> Parser:
     c.add_argument("--no-report", action="store_true")
     c.add_argument("--quiet", action="store_true")
 
-    sub.add_parser("scenarios", help="list the built-in scenarios")
+    n = sub.add_parser("scenarios", help="list the built-in scenarios, or print one's TOML "
+                       "(socialcredit scenarios rongcheng > mine.toml starts an edit)")
+    n.add_argument("name", nargs="?", help="a built-in scenario to print")
     o = sub.add_parser("sources", help="what the source ids of scenarios (S4, R1, P2, C, ...) "
                        "stand for: what was reported, and where")
     o.add_argument("ids", nargs="*", metavar="ID", help="ids to show, e.g. S4 R1 (default: "
@@ -247,11 +252,22 @@ def cmd_run(a) -> int:
     from .scenario import load
 
     scenario, _ = load(a.scenario)  # fail fast on a bad scenario, before any folder exists
+    if a.sets:
+        from .analysis.compare import apply_set
+
+        for assignment in a.sets:
+            scenario = apply_set(scenario, assignment)
     if a.until is not None:
         if a.days is not None:
             raise UserError("give --days or --until, not both", "--until")
         days_until(scenario, a.until)  # fail fast on a bad date too
     folder = a.out or fresh_folder(Path("runs"), scenario.scenario.name)
+    real = scenario.society.population
+    if a.population and a.population > 1.01 * real and not a.quiet:
+        err.print(f"note: {scenario.scenario.name} stands for {real:,} people; simulating "
+                  f"{a.population:,} makes each simulated citizen {real / a.population:.3g} "
+                  "of a person (the run's scale), so counts at real scale are scaled down "
+                  "accordingly", soft_wrap=True)
     compiling, done = _compiling(a.quiet)
 
     def call(update):
@@ -259,7 +275,7 @@ def cmd_run(a) -> int:
             return run(a.scenario, population=a.population, days=a.days, seed=a.seed,
                        out=folder, threads=a.threads, checkpoint_every=a.checkpoint_every,
                        progress=update, report=not a.no_report, citizens=not a.no_citizens,
-                       until=a.until, compiling=compiling)
+                       until=a.until, compiling=compiling, sets=a.sets)
         finally:
             done()
     return _drive(a, folder, call)
@@ -281,6 +297,15 @@ def cmd_resume(a) -> int:
 
 def cmd_scenarios(a) -> int:
     from .scenario import builtin_names, load
+
+    if a.name is not None:
+        from .scenario.load import resolve
+
+        if a.name not in builtin_names():
+            raise UserError(f"no built-in scenario {a.name!r}; valid: "
+                            + ", ".join(builtin_names()), "scenarios")
+        sys.stdout.write(resolve(a.name)[1])
+        return 0
 
     for name in builtin_names():
         s, _ = load(name)

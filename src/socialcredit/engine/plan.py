@@ -280,7 +280,7 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
     plan = Plan(
         scenario=s, population=population + n_firms, seed=seed,
         citizens=population, firms=n_firms,
-        scale=max(1.0, s.society.population / population),
+        scale=s.society.population / population,  # below 1 for a society larger than the place
         seed_key=seed_key,
         pmin=p.min, pmax=p.max, start_points=p.start, scored_mask=_age_mask(p.ages),
         grade_of=grade_of, grade_names=[g.name for g in s.grades], grade_top=grade_top,

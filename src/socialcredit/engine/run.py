@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numba
@@ -26,8 +26,8 @@ from ..record.results import Results, citizen_parts, citizens_frame, from_simula
 from ..scenario import load, parse
 from ..scenario.schema import Scenario
 from ..stages.lists import CORRECTED, RESTORED
-from .loop import Simulation
 from .compile import Compiling, warm_up
+from .loop import Simulation
 from .memory import check_fits
 from .plan import PSEUDO
 from .state import check, layout
@@ -328,7 +328,7 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         threads: int | None = None, checkpoint_every: int | None = None,
         progress: Progress | None = None, report: bool = True,
         citizens: bool = True, until: dt.date | str | None = None,
-        compiling: Compiling | None = None) -> Results:
+        compiling: Compiling | None = None, sets: Sequence[str] = ()) -> Results:
     """Run a scenario on a synthetic society and return its results.
 
     `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
@@ -337,7 +337,9 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     each five minutes of work; 0: never); without it the results stay in memory. With
     `citizens=False` no per-citizen final state is written (it takes about a minute per
     billion citizens). `until` (a date or YYYY-MM-DD) ends the run on that day instead of
-    after `days`: its last daily row is that date. The first run after an install compiles
+    after `days`: its last daily row is that date. `sets` changes values of the scenario,
+    each `PATH=VALUE` as in `socialcredit compare --set`; the run records the changed
+    scenario and the changes (`run.source`). The first run after an install compiles
     the kernels before it starts (about a minute, kept out of its timings), calling
     `compiling(kernels, seconds)` as it goes.
     """
@@ -346,6 +348,13 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     else:
         sc, text = load(scenario)
         where = str(scenario)
+    if sets:
+        from ..analysis.compare import apply_set
+
+        for assignment in sets:
+            sc = apply_set(sc, assignment)
+        text = sc.model_dump_json(indent=2)
+        where += "".join(f" --set {x}" for x in sets)
     if population is None:
         population = sc.society.simulate or sc.society.population
     if until is not None:

@@ -1,0 +1,85 @@
+"""What a new user meets first: changing one value, starting an edit from a built-in, a
+society larger than its place, and the first run's compile kept out of its timings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import socialcredit
+from socialcredit.cli import main
+from socialcredit.engine import compile as compile_
+from socialcredit.scenario.load import parse
+
+
+def test_run_set_changes_a_value_and_the_run_records_it(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "--population", "3000", "--days", "20", "--quiet", "--no-report",
+                 "--no-citizens", "--set", "channels.cameras.misattribution=0.25",
+                 "--out", str(out)]) == 0
+    info = socialcredit.open_results(out).info
+    assert info["source"].endswith("--set channels.cameras.misattribution=0.25")
+    recorded = parse(info["scenario_text"], "run")
+    assert next(c for c in recorded.channels if c.name == "cameras").misattribution == 0.25
+    plain = socialcredit.run("rongcheng", population=3000, days=20, report=False)
+    changed = socialcredit.run("rongcheng", population=3000, days=20, report=False,
+                               sets=["channels.cameras.misattribution=0.25"])
+    assert (changed.daily["wrongful_penalties"].sum()
+            > plain.daily["wrongful_penalties"].sum())
+
+
+def test_run_set_with_an_unknown_path_is_one_line(capsys, tmp_path):
+    assert main(["run", "--set", "channels.nope.x=1", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cameras" in err  # names what would be valid
+    assert not (tmp_path / "r").exists()
+
+
+def test_scenarios_name_prints_a_toml_that_starts_an_edit(tmp_path, capsys):
+    assert main(["scenarios", "jinan-dogs"]) == 0
+    text = capsys.readouterr().out
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text.replace("name = \"jinan-dogs\"", "name = \"my-dogs\""))
+    assert main(["check", str(mine)]) == 0
+    assert "my-dogs" in capsys.readouterr().out
+    assert main(["scenarios", "atlantis"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "jinan-dogs" in err
+
+
+def test_a_society_larger_than_its_place_says_so_and_scales_down(tmp_path, capsys):
+    res = socialcredit.run("jinan-dogs", population=100_000, days=5, report=False)
+    assert res.info["scale"] == pytest.approx(0.5)  # 50,000 owners stand for themselves
+    assert main(["run", "jinan-dogs", "--population", "100000", "--days", "2", "--no-report",
+                 "--no-citizens", "--out", str(tmp_path / "d")]) == 0
+    err = capsys.readouterr().err
+    assert "stands for 50,000 people" in err and "0.5 of a person" in err
+
+
+def test_compiling_happens_before_the_run_is_timed(monkeypatch, tmp_path):
+    calls = []
+
+    def slow_warm_up(scenario, report=None):
+        calls.append(scenario.scenario.name)
+        if report is not None:
+            report(1, 0.0)
+        time.sleep(1.0)
+        return 1.0
+
+    monkeypatch.setattr("socialcredit.engine.run.warm_up", slow_warm_up)
+    seen = []
+    res = socialcredit.run("rongcheng", population=2000, days=3, report=False,
+                           compiling=lambda n, s: seen.append(n))
+    assert calls == ["rongcheng"] and seen == [1]
+    assert res.info["wall_seconds"] < 1.0
+    assert sum(v for k, v in res.info.items() if k.startswith("seconds_")) < 1.0
+
+
+def test_a_warm_cache_is_marked_and_skips_the_warm_up(monkeypatch, tmp_path):
+    monkeypatch.setattr(compile_, "cache_folder", lambda: tmp_path)
+    assert not compile_.cached()
+    compile_._mark()
+    assert compile_.cached()
+    s, _ = socialcredit.load("rongcheng")
+    assert compile_.warm_up(s) == 0.0
