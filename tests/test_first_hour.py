@@ -83,3 +83,18 @@ def test_a_warm_cache_is_marked_and_skips_the_warm_up(monkeypatch, tmp_path):
     assert compile_.cached()
     s, _ = socialcredit.load("rongcheng")
     assert compile_.warm_up(s) == 0.0
+
+
+def test_compare_from_python_gives_the_difference_with_its_interval():
+    table = socialcredit.compare("rongcheng", sets=["channels.cameras.misattribution=0.25"],
+                                 seeds=2, population=3000, days=20)
+    row = table.set_index("outcome").loc["wrongful_penalties"]
+    assert row["b"] > row["a"] and row["difference"] == row["b"] - row["a"]
+    assert row["ci95_low"] <= row["difference"] <= row["ci95_high"]
+    assert "misattribution" in table.attrs["what"]
+
+
+def test_an_in_memory_run_without_citizens_keeps_none():
+    res = socialcredit.run("rongcheng", population=2000, days=2, report=False, citizens=False)
+    with pytest.raises(socialcredit.UserError):
+        res.citizens

@@ -22,5 +22,28 @@ from .record.results import Results  # noqa: E402
 from .record.store import read_results as open_results  # noqa: E402
 from .scenario import Scenario, builtin_names, load  # noqa: E402
 
-__all__ = ["Results", "Scenario", "UserError", "__version__", "builtin_names", "load",
-           "open_results", "resume", "run"]
+
+def compare(scenario: str = "rongcheng", other: str | None = None, sets: list[str] = (),
+            seeds: int = 5, population: int | None = None, days: int | None = None,
+            progress=None):
+    """Two designs on the same seeds (common random numbers), as `socialcredit compare`.
+
+    Give a second scenario as `other`, or changes to `scenario` as `sets`
+    (["PATH=VALUE", ...]). Returns one row per outcome: the mean of each design over the
+    seeds, the mean paired difference and its 95% interval; `table.attrs["what"]` says
+    which designs were compared.
+
+        >>> socialcredit.compare("rongcheng", sets=["association.enabled=false"], seeds=3,
+        ...                      population=20_000, days=90)
+    """
+    from .analysis.compare import compare as _compare
+    from .analysis.compare import variants
+
+    a, b, what = variants(str(scenario), other, list(sets))
+    table = _compare(a, b, seeds, population, days, progress)
+    table.attrs["what"] = what
+    return table
+
+
+__all__ = ["Results", "Scenario", "UserError", "__version__", "builtin_names", "compare",
+           "load", "open_results", "resume", "run"]

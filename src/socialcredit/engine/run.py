@@ -318,7 +318,7 @@ def execute(sim: Simulation, request: dict, out: Path | None, progress: Progress
     if out is not None:
         results.path = out
         _finish(sim, results, out, threads, write_report, request["citizens"])
-    else:
+    elif request["citizens"]:
         results._citizens = citizens_frame(sim)
     return results
 
@@ -368,7 +368,7 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
     _check_int(seed, "--seed", 0, 2**63 - 1)
     if checkpoint_every is not None:
         _check_int(checkpoint_every, "--checkpoint-every", 0, MAX_DAYS)
-    check_fits(sc, population, days, in_memory=out is None)
+    check_fits(sc, population, days, in_memory=out is None and citizens)
     used = set_threads(threads)
     warm_up(sc, compiling)
     request = {"scenario_text": text, "where": where, "population": population, "seed": seed,
