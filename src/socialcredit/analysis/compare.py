@@ -121,6 +121,9 @@ def apply_set(s: Scenario, assignment: str) -> Scenario:
                 raise UserError(f"{here} is a list of values, not of named entries; set it "
                                 f"whole, e.g. {here}={json.dumps(node[:2])}", where)
             key = NAMED.get(where_[-1] if where_ else "", "name")
+            if node and not any(key in x for x in node):
+                raise UserError(f"the entries of {here} have no names to put in a path; set "
+                                f"{here} whole, e.g. {here}=[{{...}}]", where)
             match = [x for x in node if str(x.get(key)) == part]
             if not match:
                 valid = ", ".join(str(x.get(key)) for x in node) or "none"
