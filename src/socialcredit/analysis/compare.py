@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import typing
 from pathlib import Path
@@ -242,11 +241,12 @@ def variants(spec: str, other: str | None, sets: list[str]) -> tuple[Scenario, S
     return a, b, f"{spec} with " + ", ".join(sets)
 
 
-def probe_write(folder: Path, flag: str = "--out") -> None:
-    """Refuse a folder that cannot take a new file, by writing and removing one."""
-    probe = folder / f".socialcredit-probe-{os.getpid()}"
+def probe_write(folder: Path, flag: str = "--out", name: str = ".socialcredit.probe") -> None:
+    """Refuse a folder that cannot take a new file named like `name`, by writing and removing
+    one (a name as long as the file to come, so a name too long is found now too)."""
+    probe = folder / name
     try:
-        with open(probe, "x", encoding="utf-8") as f:
+        with open(probe, "w", encoding="utf-8") as f:
             f.write("probe")
         probe.unlink()
     except (OSError, ValueError) as e:
@@ -263,15 +263,18 @@ def check_out_file(path: Path, flag: str = "--out") -> None:
     if host is not None:
         raise UserError(f"{shown} is inside the run folder {_quote(str(host))}; a run folder "
                         "holds one run's files only: write elsewhere", flag)
-    if path.exists() or path.is_symlink():
-        raise UserError(f"{shown} exists; results are never overwritten", flag)
     parent = path.parent
-    if not parent.exists():
-        raise UserError(f"{shown}: folder {_quote(str(parent))} does not exist; create "
-                        "it first", flag)
-    if not parent.is_dir():
-        raise UserError(f"{shown}: {_quote(str(parent))} is not a folder", flag)
-    probe_write(parent, flag)
+    try:
+        if path.exists() or path.is_symlink():
+            raise UserError(f"{shown} exists; results are never overwritten", flag)
+        if not parent.exists():
+            raise UserError(f"{shown}: folder {_quote(str(parent))} does not exist; create "
+                            "it first", flag)
+        if not parent.is_dir():
+            raise UserError(f"{shown}: {_quote(str(parent))} is not a folder", flag)
+    except OSError as e:
+        raise UserError(f"cannot use {shown}: {e.strerror or e}", flag) from None
+    probe_write(parent, flag, f".{path.name}.probe")  # what write_csv's .tmp file needs
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
