@@ -120,14 +120,17 @@ def test_harm_audit_counts_what_the_daily_table_counts(china):
     assert _row(harm, "association penalties (for a tie's act)")[2] == \
         f"{int(d['association_points'].sum()):,} points taken"
     upheld = int(d["appeals_upheld"].sum())
-    days = _row(harm, "mean days to clear a wrongful listing")
     if upheld:
+        days = _row(harm, "mean days to clear a wrongful listing")
         assert float(days[0]) == pytest.approx(d["wrongful_days_cleared"].sum() / upheld,
                                                rel=1e-2)
-    else:
-        assert days[0] == "–" and days[-1] == "no appeal was upheld"
-    for label in ("points bought", "informant reward points"):  # points, not people: unscaled
-        assert _row(harm, label)[1] == ""
+    else:  # no row of zeros: a sentence names what stayed 0
+        assert "<td>mean days to clear a wrongful listing</td>" not in harm
+        assert re.search(r"appeals upheld[^<]* stayed 0 for the whole run", harm, re.I)
+    for label, c in (("points bought", "points_bought"),
+                     ("informant reward points", "informant_reward_points")):
+        if d[c].sum():  # points, not people: unscaled
+            assert _row(harm, label)[1] == ""
     assert "in the first 30 days" in _row(harm, "expression acts (speech)")[-1]
     # cumulative harms and disparate impact always; expression only when anyone spoke
     assert harm.count("<svg") == 2 + bool(d["expression_acts"].sum())

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..record.results import Results
+from ..report import facts
 
 
 def _pct(x: float) -> str:
@@ -19,8 +20,17 @@ def _n(x: float) -> str:
     return f"{int(round(x)):,}"
 
 
+def _table(title: str, columns: list[str]) -> Table:
+    """A table whose title never wraps, first column left, the rest right-aligned."""
+    t = Table(title=title, title_justify="left", min_width=len(title))
+    for i, c in enumerate(columns):
+        t.add_column(c, justify="left" if i == 0 else "right")
+    return t
+
+
 def print_summary(results: Results, console: Console | None = None) -> None:
-    """Grade shares at start and end, listings, gates, wrongful penalties, costliest acts."""
+    """Grade shares at start and end, listings, gates, wrongful penalties, who is hit,
+    regions, costliest acts, and what to open next."""
     console = console or Console()
     info = results.info
     daily, hist = results.daily, results.score_hist
@@ -37,67 +47,119 @@ def print_summary(results: Results, console: Console | None = None) -> None:
                   f"from {start}, seed {info['seed']}, {info['wall_seconds']:.2f} s")
     if daily.empty:
         console.print("no days were run")
+        _next_steps(results, console)
         return
     last = daily.iloc[-1]
-    start_total = hist.loc[hist["when"] == "start", "count"].sum()
-    t = Table(title="Grades (share of scored citizens)", title_justify="left")
-    t.add_column("grade")
-    t.add_column("start", justify="right")
-    t.add_column("end", justify="right")
-    start_rows = hist[hist["when"] == "start"]
-    for g in grades:
-        # start shares come from the start histogram, end shares from the last day
-        start_count = _count_in_grade(start_rows, results, g)
-        t.add_row(escape(g), _pct(start_count / max(start_total, 1)),
-                  _pct(last[f"grade_{g}"] / max(last["scored"], 1)))
-    console.print(t)
+    unscored = facts.no_points(results)
+    if unscored:
+        console.print(escape(unscored))
+    else:
+        start_total = hist.loc[hist["when"] == "start", "count"].sum()
+        t = _table("Grades (share of scored citizens)", ["grade", "start", "end"])
+        start_rows = hist[hist["when"] == "start"]
+        for g in grades:
+            # start shares come from the start histogram, end shares from the last day
+            start_count = _count_in_grade(start_rows, results, g)
+            t.add_row(escape(g), _pct(start_count / max(start_total, 1)),
+                      _pct(last[f"grade_{g}"] / max(last["scored"], 1)))
+        console.print(t)
+    mean = "" if unscored else f"mean score {last['mean_score']:.1f}; "
     console.print(
-        f"mean score {last['mean_score']:.1f}; listed now {_n(last['listed'])}, "
-        f"ever {_n(last['listed_cumulative'])} "
+        f"{mean}listed now {_n(last['listed'])}, ever {_n(last['listed_cumulative'])} "
         f"({_pct(last['listed_cumulative'] / max(info['population'] + firms, 1))} of "
         f"{'citizens and firms' if firms else 'citizens'})")
     wp = int(daily["wrongful_penalties"].sum())
     pen = int(daily["penalties"].sum())
+    penalties = ("" if unscored else f"penalties {pen:,}, of which hit the wrong person {wp:,} "
+                 f"({_pct(wp / max(pen, 1))}); ")
     console.print(
-        f"penalties {pen:,}, of which hit the wrong person {wp:,} "
-        f"({_pct(wp / max(pen, 1))}); wrongful listings {int(daily['wrongful_listings'].sum()):,}"
-        f", upheld appeals {int(daily['appeals_upheld'].sum()):,}")
+        f"{penalties}wrongful listings {int(daily['wrongful_listings'].sum()):,}, upheld "
+        f"appeals {int(daily['appeals_upheld'].sum()):,}")
     for line in harm_lines(daily):
         console.print(line)
+    assoc = facts.association_note(results, short=True)
+    if assoc:
+        console.print(escape(assoc))
     if gates:
-        t = Table(title="Gates (attempts are purchases or requests)", title_justify="left")
-        for col in ("gate", "attempts", "denied", "share denied", "perks"):
-            t.add_column(col, justify="left" if col == "gate" else "right")
+        t = _table("Gates (attempts are purchases or requests)",
+                   ["gate", "attempts", "denied", "share denied", "perks"])
         for g in gates:
             a, d, p = (int(daily[f"{g}_{k}"].sum()) for k in ("attempts", "denied", "perks"))
             t.add_row(escape(g), f"{a:,}", f"{d:,}", _pct(d / max(a, 1)), f"{p:,}")
         console.print(t)
-    groups = results.groups
-    if len(groups):
-        t = Table(title="Who is hit, by region type and age group (end of run)",
-                  title_justify="left")
-        low = grades[-2:] if len(grades) > 2 else grades[-1:]
-        for col in ("group", "citizens", "mean score", f"in {'/'.join(low)}", "listed",
-                    "wronged"):
-            t.add_column(col, justify="left" if col == "group" else "right")
-        for _, g in groups[groups["scored"] > 0].iterrows():
-            lowc = sum(int(g[f"grade_{x}"]) for x in low)
-            t.add_row(escape(f"{g['region_type']} {g['age_group']}"), f"{int(g['citizens']):,}",
-                      f"{g['mean_score']:.1f}", _pct(lowc / max(g["scored"], 1)),
-                      _pct(g["listed_share"]), _pct(g["wronged_share"]))
-        console.print(t)
+    _who_is_hit(results, console)
+    _regions(results, console)
     acts = results.acts.sort_values("points").head(5)
     acts = acts[acts["points"] < 0]
     if len(acts):
-        t = Table(title="Acts that cost most points", title_justify="left")
-        for col in ("act", "committed", "recorded", "points", "wrongful"):
-            t.add_column(col, justify="left" if col == "act" else "right")
+        t = _table("Acts that cost most points",
+                   ["act", "committed", "penalised", "points", "wrongful"])
         for _, r in acts.iterrows():
             t.add_row(escape(r["act"]), f"{r['committed']:,}", f"{r['scored']:,}",
                       f"{r['points']:,}", f"{r['wrongful_penalties']:,}")
         console.print(t)
+    for note in facts.act_notes(results).values():
+        console.print(escape(note))
     if scale != 1:
         console.print(f"counts are of simulated citizens; multiply by {scale:g} for people")
+    _next_steps(results, console)
+
+
+def _who_is_hit(results: Results, console: Console) -> None:
+    """The who-is-hit table, each column naming what its share is of, firms as rows."""
+    cols, rows = facts.who_is_hit(results)
+    if not rows:
+        return
+    t = _table("Who is hit, by region type and age group (end of run)",
+               [c.header.replace(" (", "\n(") for c in cols])
+    for r in rows:
+        t.add_row(*(_cell(r[c.key], c.kind) for c in cols))
+    console.print(t)
+    note = facts.assumed_channels_note(results, short=True)
+    if note:
+        console.print(escape(note))
+
+
+def _cell(v, kind: str) -> str:
+    if kind == "text":
+        return escape(str(v))
+    if not facts.finite(v):
+        return "–"
+    return {"count": f"{int(v):,}", "score": f"{v:.1f}", "share": _pct(v)}[kind]
+
+
+def _regions(results: Results, console: Console) -> None:
+    """The regions with the highest and lowest share listed, when there are several."""
+    ends = facts.region_extremes(results)
+    if ends is None:
+        return
+    top, bottom, none = ends
+    many = len(facts.end_regions(results))
+    title = ("Regions by share listed (end of run)" if len(top) == many else
+             f"Regions listed most and least, of {many} (end of run)")
+    t = _table(title, ["region", "type", "citizens", "listed", "share listed"])
+    for part, rows in (("", top), ("…", bottom)):
+        if part and len(rows):
+            t.add_row("…", "", "", "", "")
+        for _, r in rows.iterrows():
+            t.add_row(escape(r["region"]), escape(r["region_type"]), _n(r["citizens"]),
+                      _n(r["listed"]), _pct(r["listed_share"]))
+    console.print(t)
+    if none:
+        names = ", ".join(none[:8]) + (f" and {len(none) - 8} more" if len(none) > 8 else "")
+        console.print(escape(f"nobody listed at the end in {len(none)} region"
+                             f"{'s' if len(none) > 1 else ''}: {names}"))
+
+
+def _next_steps(results: Results, console: Console) -> None:
+    """Where the report is and the commands to type next, ready to copy."""
+    steps = facts.next_steps(results)
+    if not steps:
+        return
+    console.print("[bold]Next[/bold]")
+    for what, line in steps:
+        console.print(f"  {escape(what)}:", soft_wrap=True)
+        console.print(f"    {escape(line)}", soft_wrap=True, highlight=False)
 
 
 def harm_lines(daily) -> list[str]:

@@ -1,9 +1,13 @@
-"""Who is hit: the state of citizens by region type and age group (disparate impact).
+"""Who is hit: the state of citizens by region type and age group, and by region.
 
 One parallel pass over the citizens gives, per region and age group, how many are scored, their
-score total, how many are in each grade, listed, ever listed and wronged: the `groups` table at
-the end of a run. Snapshots every `recording.groups_every_days` (`groups_over_time`) read the
-census instead, which costs nothing per citizen: citizens, scored, per grade, listed.
+score total, how many are in each grade, listed, ever listed and wronged: the `groups` table
+(summed over regions of a type) and the `regions` table at the end of a run. Snapshots every
+`recording.groups_every_days` read the census for `groups_over_time`, which costs nothing per
+citizen, and make the same pass for the `regions` table's rows of that date.
+
+A snapshot is one frame holding both kinds of row (group rows have `region` "", region rows
+have `age_group` ""), so a run's checkpoint keeps them in one list; `split_snapshot` parts them.
 """
 
 from __future__ import annotations
@@ -20,18 +24,21 @@ from ..scenario.schema import AGE_GROUPS
 
 GROUP_STATS = ("citizens", "scored", "score_sum", "listed", "ever_listed", "wronged",
                "wrongful_points")
+BLOCK = 1 << 20
+"""Citizens per block of the pass; a block never spans two regions."""
+FIRM = AGE_GROUPS.index("firm")
 
 
 @njit(parallel=True, cache=True)
-def _group_sums(people, start, n, black_mask, scored_mask, grade_of, pmin, n_grades):
-    """Per age group: the GROUP_STATS sums and scored citizens per grade, for one region."""
-    nb = (n + (1 << 20) - 1) >> 20
+def _block_sums(people, block_lo, block_hi, black_mask, scored_mask, grade_of, pmin,
+                n_grades):
+    """Per block and age group: the GROUP_STATS sums and scored citizens per grade."""
+    nb = len(block_lo)
     part = np.zeros((nb, 4, len(GROUP_STATS) + n_grades), dtype=np.int64)
     for b in prange(nb):
-        for i in range(start + (b << 20), start + min(n, (b + 1) << 20)):
+        for i in range(block_lo[b], block_hi[b]):
             p = people[i]
-            age = p.flags & AGE
-            row = part[b, age]
+            row = part[b, p.flags & AGE]
             row[0] += 1
             if is_scored(p.flags, scored_mask):
                 row[1] += 1
@@ -44,21 +51,33 @@ def _group_sums(people, start, n, black_mask, scored_mask, grade_of, pmin, n_gra
             if p.wrong > 0:
                 row[5] += 1
                 row[6] += p.wrong
-    return part.sum(axis=0)
+    return part
 
 
-def group_table(plan: Plan, state: State) -> pd.DataFrame:
-    """The state now by region type and age group: who is graded low, listed, wronged."""
+def region_sums(plan: Plan, state: State) -> np.ndarray:
+    """[region, age group, GROUP_STATS then grades]: the state now, one pass in parallel."""
+    lo, hi, of = [], [], []
+    for r, (start, size) in enumerate(zip(plan.region_start, plan.region_size, strict=True)):
+        for a in range(int(start), int(start + size), BLOCK):
+            lo.append(a)
+            hi.append(min(a + BLOCK, int(start + size)))
+            of.append(r)
     n_grades = len(plan.grade_names)
-    sums = {t: np.zeros((4, len(GROUP_STATS) + n_grades), dtype=np.int64)
-            for t in ("urban", "rural")}
-    for r in range(len(plan.region_names)):
-        kind = "urban" if plan.region_type[r] == 0 else "rural"
-        sums[kind] += _group_sums(state.people, int(plan.region_start[r]),
-                                  int(plan.region_size[r]), plan.black_mask, plan.scored_mask,
-                                  plan.grade_of, plan.pmin, n_grades)
+    out = np.zeros((len(plan.region_names), 4, len(GROUP_STATS) + n_grades), dtype=np.int64)
+    if lo:
+        part = _block_sums(state.people, np.array(lo, dtype=np.int64),
+                           np.array(hi, dtype=np.int64), plan.black_mask, plan.scored_mask,
+                           plan.grade_of, plan.pmin, n_grades)
+        np.add.at(out, np.array(of, dtype=np.int64), part)
+    return out
+
+
+def group_table(plan: Plan, state: State, sums: np.ndarray | None = None) -> pd.DataFrame:
+    """The state now by region type and age group: who is graded low, listed, wronged."""
+    sums = region_sums(plan, state) if sums is None else sums
     rows = []
-    for kind, table in sums.items():
+    for kind, t in (("urban", 0), ("rural", 1)):
+        table = sums[plan.region_type == t].sum(axis=0)
         for a, age in enumerate(AGE_GROUPS):
             v = table[a]
             if v[0] == 0:
@@ -74,11 +93,53 @@ def group_table(plan: Plan, state: State) -> pd.DataFrame:
     return pd.DataFrame(rows).drop(columns=["score_sum"])
 
 
+def region_columns(plan: Plan) -> list[str]:
+    """The columns of the `regions` table, in order."""
+    return ["date", "region", "region_type", "citizens", "scored", "mean_score",
+            *(f"grade_{g}" for g in plan.grade_names), "listed", "listed_share", "ever_listed",
+            "wronged", "wronged_share", "wrongful_points", "firms", "firms_listed"]
 
-CENSUS_STATS = ("citizens", "scored", "listed")
+
+def region_table(plan: Plan, sums: np.ndarray, date: dt.date) -> pd.DataFrame:
+    """One row per region of citizens (its firms folded in as `firms`, `firms_listed`):
+    citizens, scored, mean score, per grade, listed, ever listed, wronged."""
+    s = {k: i for i, k in enumerate(GROUP_STATS)}
+    rows = []
+    for r, name in enumerate(plan.region_names):
+        if plan.region_firm[r]:
+            continue
+        people = sums[r].copy()
+        people[FIRM] = 0
+        v = people.sum(axis=0)
+        firms = sums[plan.region_firm & (plan.region_home == r), FIRM].sum(axis=0)
+        n = int(v[s["citizens"]])
+        row = {"date": pd.Timestamp(date), "region": name,
+               "region_type": "urban" if plan.region_type[r] == 0 else "rural",
+               "citizens": n, "scored": int(v[s["scored"]]),
+               "mean_score": v[s["score_sum"]] / v[s["scored"]] if v[s["scored"]]
+               else float("nan")}
+        for g, grade in enumerate(plan.grade_names):
+            row[f"grade_{grade}"] = int(v[len(GROUP_STATS) + g])
+        row["listed"] = int(v[s["listed"]])
+        row["listed_share"] = v[s["listed"]] / n if n else 0.0
+        row["ever_listed"] = int(v[s["ever_listed"]])
+        row["wronged"] = int(v[s["wronged"]])
+        row["wronged_share"] = v[s["wronged"]] / n if n else 0.0
+        row["wrongful_points"] = int(v[s["wrongful_points"]])
+        row["firms"] = int(firms[s["citizens"]])
+        row["firms_listed"] = int(firms[s["listed"]])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=region_columns(plan))
 
 
 def census_group_table(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
+    """A snapshot: groups now, read from the census, and every region, from one pass over
+    the citizens, in one frame; `split_snapshot` parts the two."""
+    regions = region_table(plan, region_sums(plan, state), date).assign(age_group="")
+    return pd.concat([census_groups(plan, state, date), regions], ignore_index=True)
+
+
+def census_groups(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
     """Groups now, read from the census (no pass over the citizens): citizens, scored, on a
     black list, and scored citizens per grade, by region type and age group."""
     census = state.census  # [lists mask, group, grade slot]
@@ -94,9 +155,33 @@ def census_group_table(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
             per_grade = cells[:, :-1].sum(axis=0)
             listed = int(cells[black].sum())
             row = {"date": pd.Timestamp(date), "region_type": kind, "age_group": age,
-                   "citizens": citizens, "scored": int(per_grade.sum()), "listed": listed}
+                   "region": "", "citizens": citizens, "scored": int(per_grade.sum()),
+                   "listed": listed}
             for g, name in enumerate(plan.grade_names):
                 row[f"grade_{name}"] = int(per_grade[g])
             row["listed_share"] = listed / citizens
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def split_snapshot(frame: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A snapshot's rows for `groups_over_time` and for `regions` (none in a snapshot taken
+    by a version that made none)."""
+    group_cols = ["date", "region_type", "age_group", "citizens", "scored", "listed",
+                  *(f"grade_{g}" for g in plan.grade_names), "listed_share"]
+    if "region" not in frame.columns:
+        return frame[[c for c in group_cols if c in frame.columns]], pd.DataFrame()
+    mine = frame["region"] == ""
+    groups = frame.loc[mine, group_cols]
+    groups = groups.astype(_int_types(groups))
+    if mine.all():
+        return groups, pd.DataFrame()
+    regions = frame.loc[~mine, region_columns(plan)]
+    return groups, regions.astype(_int_types(regions))
+
+
+def _int_types(frame: pd.DataFrame) -> dict[str, str]:
+    """Count columns back to whole numbers (a frame of both kinds of row may widen them)."""
+    return {c: "int64" for c in frame.columns
+            if c not in ("date", "region", "region_type", "age_group") and not
+            c.endswith(("_share", "mean_score"))}

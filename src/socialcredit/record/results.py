@@ -18,7 +18,14 @@ from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
 from ..society.traits import trait
 from ..stages.lists import CORRECTED, RESTORED
-from .groups import census_group_table, group_table
+from .groups import (
+    census_groups,
+    group_table,
+    region_columns,
+    region_sums,
+    region_table,
+    split_snapshot,
+)
 
 TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", "groups",
           "groups_over_time")
@@ -42,6 +49,14 @@ class Results:
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     """More tables stored beside the run's own, e.g. `calibration` in a calibration's
     confirmation run."""
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Each region of citizens at every snapshot and at the end (empty in stores written
+    before the table existed)."""
+
+    def __post_init__(self) -> None:
+        if "regions" in self.extras:  # read back from a store, beside the required tables
+            self.extras = dict(self.extras)
+            self.regions = self.extras.pop("regions")
 
     @property
     def citizens(self) -> pd.DataFrame:
@@ -78,7 +93,10 @@ class Results:
         return self.run.iloc[0].to_dict()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in TABLES} | self.extras
+        own = {name: getattr(self, name) for name in TABLES}
+        if len(self.regions.columns):
+            own["regions"] = self.regions
+        return own | self.extras
 
     def __repr__(self) -> str:
         i = self.info
@@ -107,9 +125,12 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
     daily = pd.DataFrame(sim.daily)
     if len(daily):
         daily["date"] = pd.to_datetime(daily["date"])
+    sums = region_sums(plan, state)  # one pass at the end: groups and the regions' last row
+    over_time, regions = _snapshots(sim, sums)
     return Results(run=run, daily=daily, ledger=_ledger(sim), listings=_listings(sim),
-                   acts=_acts(sim), score_hist=_hists(sim), groups=group_table(sim.plan, sim.state),
-                   groups_over_time=_groups_over_time(sim),
+                   acts=_acts(sim), score_hist=_hists(sim),
+                   groups=group_table(plan, state, sums), groups_over_time=over_time,
+                   regions=regions,
                    grades=pd.DataFrame({"grade": [g.name for g in s.grades],
                                         "min": [g.min for g in s.grades],
                                         "max": [g.max for g in s.grades]}))
@@ -210,12 +231,18 @@ PART_ROWS = 1 << 26
 """Citizens per part file of citizens.parquet."""
 
 
-def _groups_over_time(sim: Simulation) -> pd.DataFrame:
-    frames = list(sim.group_rows)
+def _snapshots(sim: Simulation, sums: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tables groups_over_time and regions: every snapshot, and the end."""
+    plan = sim.plan
+    parts = [split_snapshot(f, plan) for f in sim.group_rows]
     last = sim.date(sim.state.day - 1) if sim.state.day else sim.scenario.scenario.start
-    if not frames or frames[-1]["date"].iloc[0] != pd.Timestamp(last):
-        frames.append(census_group_table(sim.plan, sim.state, last))
-    return pd.concat(frames, ignore_index=True)
+    if not parts or parts[-1][0]["date"].iloc[0] != pd.Timestamp(last):
+        parts.append((split_snapshot(census_groups(plan, sim.state, last), plan)[0],
+                      region_table(plan, sums, last)))
+    groups = pd.concat([g for g, _ in parts], ignore_index=True)
+    regions = pd.concat([r for _, r in parts if len(r)]
+                        or [pd.DataFrame(columns=region_columns(plan))], ignore_index=True)
+    return groups, regions
 
 
 def citizen_parts(sim: Simulation) -> list:

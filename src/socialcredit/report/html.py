@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import plots
+from ..errors import UserError
+from . import facts, plots
 from .plots import col
 
 CSS = """
@@ -36,8 +37,8 @@ svg{max-width:100%;height:auto}
 
 NO_DAYS = "No days were simulated, so there is nothing to plot."
 SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List size",
-            "Denials by gate", "Wrongful penalties", "Who is hit", "Harm audit", "Acts",
-            "Time per stage")
+            "Denials by gate", "Wrongful penalties", "Who is hit", "Regions", "Harm audit",
+            "Acts", "Sources and assumptions", "Time per stage")
 
 
 def write_report(results, path: Path) -> Path:
@@ -65,28 +66,28 @@ def render(results) -> str:
     lists = _names(info, "lists", [])
     totals = gate_totals(daily, gates)
     title = str(info.get("title") or info.get("scenario") or "Social credit run")
+    unscored = facts.no_points(results)
     body = [
         _header(info, title),
-        _key_figures(daily, totals, info),
+        _key_figures(daily, totals, info, points=unscored is None),
         _calibration_section(results, info),
         _section("Grades over time",
                  "Share of scored citizens in each grade, day by day; the best grade on top.",
-                 plots.grade_shares(daily, grades)),
+                 None if unscored else plots.grade_shares(daily, grades),
+                 empty=unscored or NO_DAYS),
         _section("Scores at start and end",
                  "How scored citizens spread over the points scale on the first and last day.",
-                 plots.score_distribution(results.score_hist),
-                 empty="The run recorded no scores."),
-        _section("List size",
-                 "Citizens on the blacklist each day, and everyone listed at least once so far.",
-                 plots.list_size(daily, lists), _exits_table(results.listings)),
+                 None if unscored else plots.score_distribution(results.score_hist),
+                 empty=unscored or "The run recorded no scores."),
+        _list_section(daily, lists, results.listings),
         _gates_section(totals, len(daily) > 0),
-        _section("Wrongful penalties",
-                 "Running totals of penalties that hit someone who did not commit the act, "
-                 "and of listings that followed from them.",
-                 plots.wrongful(daily)),
-        _groups_section(getattr(results, "groups", None), grades),
-        _harm_section(daily, info, getattr(results, "groups_over_time", None), grades),
-        _acts_section(results.acts),
+        _wrongful_section(daily, points=unscored is None),
+        _groups_section(results, unscored),
+        _regions_section(results),
+        _harm_section(daily, info, getattr(results, "groups_over_time", None), grades,
+                      results, points=unscored is None),
+        _acts_section(results.acts, facts.act_notes(results), points=unscored is None),
+        _sources_section(results),
         _stages_section(info),
     ]
     return "\n".join([
@@ -207,7 +208,8 @@ def _last(daily: pd.DataFrame, name: str) -> int:
     return int(col(daily, name).iloc[-1]) if len(daily) else 0
 
 
-def _key_figures(daily: pd.DataFrame, totals: pd.DataFrame, info: dict) -> str:
+def _key_figures(daily: pd.DataFrame, totals: pd.DataFrame, info: dict,
+                 points: bool = True) -> str:
     """The handful of numbers a reader wants first: who is listed, how many wrongly, denials."""
     scale = info.get("scale")
     scale = float(scale) if isinstance(scale, (int, np.integer, float)) and scale else None
@@ -230,6 +232,8 @@ def _key_figures(daily: pd.DataFrame, totals: pd.DataFrame, info: dict) -> str:
         ("share of denials", _pct(denied, attempts) if len(totals) else "no gates",
          f"{_num(int(denied))} of {_num(int(attempts))} gate attempts" if len(totals) else ""),
     ]
+    if not points:  # nobody holds points: no penalty takes any
+        figs = [f for f in figs if f[0] != "wrongful penalties"]
     cards = "".join(f'<div class="fig"><div class="v">{escape(v)}</div>'
                     f'<div class="k">{escape(k)}</div><div class="s">{escape(s)}</div></div>'
                     for k, v, s in figs)
@@ -255,13 +259,23 @@ def _exits_table(listings: pd.DataFrame) -> str:
 
 
 def _gates_section(totals: pd.DataFrame, any_days: bool) -> str:
-    """Denials and perks per gate as bars, with the attempts behind them in a table."""
+    """Denials and perks per gate as bars, with the attempts behind them in a table; a kind
+    that never happened is named in a sentence instead of drawn."""
     note = ("Times each gate (a service checked against grade and lists) refused someone or "
             "granted a perk, summed over the run.")
     if totals.empty:
         return _section("Denials by gate", note, None, empty="This scenario has no gates.")
-    svg = plots.gate_denials(totals)
-    empty = "Nobody came to a gate during the run." if any_days else NO_DAYS
+    kinds = [k for k in ("denied", "perks") if totals[k].sum()]
+    svg = plots.gate_denials(totals, kinds) if kinds else None
+    none = {"denied": "No gate turned anyone away during the run.",
+            "perks": "No gate granted a perk during the run."}
+    said = " ".join(none[k] for k in ("denied", "perks") if k not in kinds)
+    if not any_days:
+        empty = NO_DAYS
+    elif not totals["attempts"].sum():
+        empty = "Nobody came to a gate during the run."
+    else:
+        empty = said
     rows = [[r.gate, _num(r.attempts), _num(r.denied), _pct(r.denied, r.attempts), _num(r.perks)]
             for r in totals.itertuples()]
     total = ["all", _num(int(totals["attempts"].sum())), _num(int(totals["denied"].sum())),
@@ -269,25 +283,131 @@ def _gates_section(totals: pd.DataFrame, any_days: bool) -> str:
              _num(int(totals["perks"].sum()))]
     table = _table(["gate", "attempts", "denied", "share denied", "perks"], rows,
                    [False, True, True, True, True], total)
-    return _section("Denials by gate", note, svg, table, empty=empty)
+    extra = f'<p class="note">{escape(said)}</p>' if svg and said else ""
+    return _section("Denials by gate", note, svg, extra, table, empty=empty)
 
 
-def _groups_section(groups: pd.DataFrame | None, grades: list[str]) -> str:
-    """Who is hit: the end state by region type and age group (disparate impact)."""
+def zero_sentence(labels: list[str], drawn: bool = True) -> str:
+    """The sentence for counts left out of a chart (or a table) because they stayed 0 all
+    run."""
+    if not labels:
+        return ""
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    tail = f", so {'it is' if len(labels) == 1 else 'they are'} not drawn" if drawn else ""
+    return f"{names[:1].upper() + names[1:]} stayed 0 for the whole run{tail}."
+
+
+def _stayed_zero(labels: list[str]) -> str:
+    return f'<p class="note">{escape(zero_sentence(labels))}</p>' if labels else ""
+
+
+def _list_section(daily: pd.DataFrame, lists: list[str], listings: pd.DataFrame) -> str:
+    """List size: each distinct series once; a count that stayed 0 named, not drawn."""
+    note = "Citizens on the blacklist each day, and everyone listed at least once so far."
+    series = [("listed", "listed now"), ("listed_cumulative", "ever listed")]
+    series += [(f"{name}_listed", f"on {name}") for name in lists]
+    kept, zero = plots.distinct(daily, series)
+    exits = _exits_table(listings)
+    if len(daily) and not kept:
+        return _section("List size", note, None, exits,
+                        empty="Nobody was listed during the run.")
+    return _section("List size", note, plots.list_size(daily, kept), _stayed_zero(zero), exits)
+
+
+def _wrongful_section(daily: pd.DataFrame, points: bool = True) -> str:
+    """Running totals of wrongful penalties and listings, a panel for each that happened."""
+    note = ("Running totals of penalties that hit someone who did not commit the act, "
+            "and of listings that followed from them.")
+    series = ([("wrongful_penalties", "wrongful penalties")] if points else []) + \
+        [("wrongful_listings", "wrongful listings")]
+    kept, zero = plots.distinct(daily, series, merge=False)
+    if len(daily) and not kept:
+        return _section("Wrongful penalties", note, None, empty=zero_sentence(zero))
+    return _section("Wrongful penalties", note, plots.wrongful(daily, kept), _stayed_zero(zero))
+
+
+def _groups_section(results, unscored: str | None) -> str:
+    """Who is hit: the end state by region type and age group, firms as rows of their own,
+    each share's denominator in its header."""
     head = ('<section><h2>Who is hit</h2><p class="note">At the end of the run, by region type '
-            "and age group: mean score, share in the two lowest grades, share listed, and share "
-            "who lost points for acts they did not commit.</p>")
-    if groups is None or groups.empty or "scored" not in groups:
+            "and age group, with firms as groups of their own. Each column says what its share "
+            "is of: "
+            + ("grades are shares of the scored members of a group, listed and wronged (lost "
+               "points for acts they did not commit) of everyone in it." if not unscored else
+               "listed is a share of everyone in the group.") + "</p>")
+    cols, rows = facts.who_is_hit(results)
+    if not rows:
         return head + '<p class="empty">No group figures were recorded.</p></section>'
-    low = grades[-2:] if len(grades) > 2 else grades[-1:]
-    rows = []
-    for _, g in groups[groups["scored"] > 0].iterrows():
-        lowc = sum(int(g.get(f"grade_{x}", 0)) for x in low)
-        rows.append([f"{g['region_type']} {g['age_group']}", _num(int(g["citizens"])),
-                     f"{g['mean_score']:.1f}", _pct(lowc, g["scored"]),
-                     _pct(g["listed"], g["citizens"]), _pct(g["wronged"], g["citizens"])])
-    header = ["group", "citizens", "mean score", f"in {'/'.join(low)}", "listed", "wronged"]
-    return head + _table(header, rows, [False] + [True] * 5) + "</section>"
+
+    def cell(v, kind: str) -> str:
+        if kind == "text":
+            return str(v)
+        if not facts.finite(v):
+            return "–"
+        return {"count": _num(int(v)), "score": f"{v:.1f}", "share": _pct(v, 1)}[kind]
+
+    table = _table([c.header for c in cols], [[cell(r[c.key], c.kind) for c in cols]
+                                               for r in rows],
+                   [c.kind != "text" for c in cols])
+    notes = [unscored] if unscored else []
+    channels = facts.assumed_channels_note(results)
+    if channels:
+        notes.append(channels if "Sources and assumptions" in channels
+                     else channels + " (All assumed values: Sources and assumptions.)")
+    return (head + table + "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+            + "</section>")
+
+
+def _regions_section(results) -> str:
+    """Each region's share listed at the end of the run, sorted, and the extremes in a table;
+    regions with nobody listed are named, not drawn."""
+    head = ('<section><h2>Regions</h2><p class="note">Share of each region\'s citizens on a '
+            "blacklist at the end of the run, highest first (bars: urban solid, rural "
+            "hatched). The regions table of results.duckdb holds every region at every "
+            "snapshot.</p>")
+    last = facts.end_regions(results)
+    if last is None:
+        return head + '<p class="empty">This run recorded no per-region figures.</p></section>'
+    if len(last) < 2:
+        return head + ('<p class="empty">This scenario has one region, so there is nothing to '
+                       "compare; see Who is hit for its groups.</p></section>")
+    svg = plots.region_listed(last[last["listed"] > 0])
+    if svg is None:
+        return head + ('<p class="empty">Nobody was on a blacklist at the end of the run, in '
+                       "any region.</p></section>")
+    top, bottom, _ = facts.region_extremes(results)
+    nobody = last.loc[last["listed"] <= 0, "region"].sort_values(kind="stable").tolist()
+    points = facts.no_points(results) is None
+    firms = bool(last["firms"].fillna(0).any()) if "firms" in last.columns else False
+    header = ["region", "type", "citizens", "listed", "share listed",
+              *(["mean score", "wronged"] if points else []),
+              *(["firms listed"] if firms else [])]
+
+    def row(r: dict) -> list[str]:
+        out = [r["region"], r["region_type"], _num(int(r["citizens"])), _num(int(r["listed"])),
+               _pct(r["listed"], r["citizens"])]
+        if points:
+            scored = facts.count(r.get("scored"))
+            out += [_num(r.get("mean_score"), 4) if scored else "–",
+                    _pct(facts.count(r.get("wronged")), r["citizens"]) if scored else "–"]
+        if firms:
+            out.append(f"{_num(facts.count(r.get('firms_listed')))} of "
+                       f"{_num(facts.count(r.get('firms')))}")
+        return out
+
+    rows = [row(r) for r in top.to_dict("records")]
+    if len(bottom):
+        rows += [["…"] + [""] * (len(header) - 1)] + [row(r) for r in bottom.to_dict("records")]
+    which = (f"The {len(top)} regions with the highest share listed and the {len(bottom)} with "
+             "the lowest (among those with anyone listed):" if len(bottom) else "Every region:")
+    table = _table(header, rows, [False, False] + [True] * (len(header) - 2))
+    parts = [head, svg]
+    if nobody:
+        parts.append(f'<p class="note">Nobody was listed at the end of the run in '
+                     f"{len(nobody)} region{'s' if len(nobody) > 1 else ''}, not drawn: "
+                     f"{escape(', '.join(nobody))}.</p>")
+    parts += [f'<p class="note">{escape(which)}</p>', table, "</section>"]
+    return "".join(parts)
 
 
 HARM = (
@@ -346,7 +466,7 @@ def harm_rows(daily: pd.DataFrame) -> list[tuple[str, str, float | None, str]]:
 
 
 def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | None,
-                  grades: list[str]) -> str:
+                  grades: list[str], results=None, points: bool = True) -> str:
     """Harm audit: who was penalised, listed or denied for what they did not do, or for what a
     tie, a parent or an informant did, and how disparate the burden is over time."""
     head = ('<section><h2>Harm audit</h2><p class="note">Harm the system does beyond the acts '
@@ -363,6 +483,9 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
                  f"people and events (not points or days) by {_num(scale)}, the real people "
                  "each simulated citizen stands for.")
     head += "</p>"
+    zero_rows = [label for name, label, v, _ in rows
+                 if not v and name != "wrongful_days_cleared"]
+    rows = [r for r in rows if r[2]]
     if rows:
         body = []
         for name, label, v, detail in rows:
@@ -373,24 +496,56 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
         table = _table(header, body, [False, True, *([True] if real else []), False])
     else:
         table = ('<p class="empty">'
-                 + ("This run recorded no harm figures." if len(daily) else NO_DAYS) + "</p>")
+                 + ("This run recorded no harm figures." if len(daily) and not zero_rows
+                    else "" if zero_rows else NO_DAYS) + "</p>")
+    if zero_rows:
+        table += f'<p class="note">{escape(zero_sentence(zero_rows, drawn=False))}</p>'
+    assoc = facts.association_note(results) if results is not None else None
+    if assoc:
+        table += f'<p class="note">{escape(assoc)}</p>'
+    lines = [line for line in plots.HARM_LINES if points or line[0] != "wrongful_penalties"]
+    kept, zero = plots.distinct(daily, [(k, label) for k, label, _ in lines], merge=False)
+    cumulative = plots.harm_over_time(daily, [k for k, _ in kept]) if kept else None
+    impact = ("Disparate impact over time, by region type (urban solid, rural dashed) and age "
+              "group: share listed" + (", and share of scored citizens in the lowest grades "
+                                       "(groups with no scored citizens are left out)."
+                                       if points else ".")
+              + " A group whose share stays 0 at every snapshot is not drawn in that panel"
+              + (f"; nobody was ever listed among {_never_listed(over_time)}."
+                 if _never_listed(over_time) else "."))
     figs = [
         ("Running totals of penalties that hit the wrong person, of wrongful listings, and of "
-         "penalties for a tie's act.", plots.harm_over_time(daily)),
+         "penalties for a tie's act. " + ("" if zero_rows else zero_sentence(zero)),
+         cumulative),
         ("Expression acts per day; a falling line is chilling: speech given up for fear of "
          "the score.", plots.expression(daily)),
-        ("Disparate impact over time, by region type (urban solid, rural dashed) and age group: "
-         "share listed, and share of scored citizens in the lowest grades (groups with no "
-         "scored citizens are left out).", plots.disparate_impact(over_time, grades)),
+        (impact, plots.disparate_impact(over_time, grades, grade_panel=points)),
     ]
-    parts = [f'<p class="note">{escape(note)}</p>{svg}' for note, svg in figs if svg]
+    parts = [f'<p class="note">{escape(note.strip())}</p>{svg}' for note, svg in figs if svg]
+    if len(daily) and not cumulative and zero and not zero_rows:
+        parts.insert(0, _stayed_zero(zero))
     return head + table + "".join(parts) + "</section>"
 
 
-def _acts_section(acts: pd.DataFrame) -> str:
-    """Each act: how often committed, observed and scored, and the points it moved."""
+def _never_listed(over_time: pd.DataFrame | None) -> str:
+    """The groups of groups_over_time with nobody listed at any snapshot, for a sentence."""
+    need = {"region_type", "age_group", "listed"}
+    if over_time is None or over_time.empty or not need <= set(over_time.columns):
+        return ""
+    listed = col(over_time, "listed")
+    top = listed.groupby([over_time["region_type"], over_time["age_group"]], sort=False).max()
+    names = [facts.group_label(r, a) for (r, a), v in top.items() if v <= 0]
+    return "" if not names else names[0] if len(names) == 1 else \
+        ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _acts_section(acts: pd.DataFrame, notes: dict[str, str] | None = None,
+                  points: bool = True) -> str:
+    """Each act: how often committed, observed and penalised, and the points it moved; a note
+    for each act penalised more often than committed."""
     head = ('<section><h2>Acts</h2><p class="note">Acts committed by citizens, how many the '
-            "system observed and scored, and the points they moved (negative: taken).</p>")
+            "system observed and penalised or rewarded (scored), and the points they moved "
+            "(negative: taken).</p>")
     if acts.empty:
         return head + '<p class="empty">The scenario defines no acts.</p></section>'
     text = [c for c in ("act", "area", "valence") if c in acts.columns]
@@ -398,18 +553,75 @@ def _acts_section(acts: pd.DataFrame) -> str:
                                               "scored", "points", "wrongful_penalties")}
 
     def numbers(v: dict) -> list[str]:
-        return [_num(v["points_per_act"]), _num(int(v["committed"])), _num(int(v["observed"])),
-                _pct(v["observed"], v["committed"]), _num(int(v["scored"])),
-                _num(int(v["points"])), _num(int(v["wrongful_penalties"]))]
+        cells = [_num(v["points_per_act"]), _num(int(v["committed"])),
+                 _num(int(v["observed"])), _pct(v["observed"], v["committed"]),
+                 _num(int(v["scored"])), _num(int(v["points"])),
+                 _num(int(v["wrongful_penalties"]))]
+        return cells if points else cells[1:5] + cells[6:]
 
     rows = [[acts[c].iloc[i] for c in text] + numbers({c: a[i] for c, a in n.items()})
             for i in range(len(acts))]
     sums = {c: a.sum() for c, a in n.items()} | {"points_per_act": ""}
     total = ["all", *[""] * (len(text) - 1)][: len(text)] + numbers(sums)
-    header = text + ["points per act", "committed", "observed", "share observed", "scored",
-                     "points", "wrongful penalties"]
-    table = _table(header, rows, [False] * len(text) + [True] * 7, total)
-    return head + table + "</section>"
+    header = ["points per act", "committed", "observed", "share observed", "scored",
+              "points", "wrongful penalties"]
+    header = text + (header if points else header[1:5] + header[6:])
+    table = _table(header, rows, [False] * len(text) + [True] * (len(header) - len(text)),
+                   total)
+    extra = "".join(f'<p class="note">{escape(x[:1].upper() + x[1:])}.</p>'
+                    for x in (notes or {}).values())
+    return head + table + extra + "</section>"
+
+
+def _sources_section(results) -> str:
+    """The sources the scenario cites (id, title, where published) and every value it marks
+    assumed, with the value."""
+    head = ('<section><h2>Sources and assumptions</h2><p class="note">Where the scenario\'s '
+            "numbers come from: the sources it cites (the project's source notes, "
+            "<code>socialcredit sources ID</code> prints one in full), and every value no source "
+            "gives, which the scenario marks assumed (<code>--set PATH=VALUE</code> changes one "
+            "in <code>socialcredit run</code> or <code>compare</code>).</p>")
+    s = facts.scenario_of(results)
+    if s is None:
+        return head + ('<p class="empty">The run\'s scenario text is missing or no longer '
+                       "valid, so its sources cannot be listed.</p></section>")
+    from ..sources import assumed_values, cited, lookup
+
+    rows = []
+    for sid in cited(s):
+        try:
+            (src,) = lookup([sid])
+        except UserError:  # an id the source notes do not hold
+            rows.append([sid, "not in the source notes", ""])
+            continue
+        rows.append([src.id, src.title, src.published])
+    parts = [head]
+    if rows:
+        parts.append(_table(["id", "title", "published in"], rows, [False, False, False]))
+    else:
+        parts.append('<p class="empty">The scenario cites no sources.</p>')
+    assumed = assumed_values(s)
+    if assumed:
+        items = [[path, _value(v)] for path, v in assumed]
+        parts.append(f"<details><summary>{len(assumed)} value{'s' if len(assumed) > 1 else ''}"
+                     " the scenario assumes (no source gives them)</summary>"
+                     + _table(["value (--set path)", "assumed"], items, [False, True])
+                     + "</details>")
+    else:
+        parts.append('<p class="note">The scenario marks no value assumed.</p>')
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _value(v) -> str:
+    """An assumed value as a scenario would write it."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
 
 
 def _stages_section(info: dict) -> str:

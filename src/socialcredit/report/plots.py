@@ -168,21 +168,45 @@ def score_distribution(hist: pd.DataFrame) -> str | None:
         return _svg(fig, "scores")
 
 
-def list_size(daily: pd.DataFrame, lists: list[str]) -> str | None:
-    """People on the blacklist each day and everyone ever listed, per list if there are several."""
-    if daily.empty:
+def distinct(frame: pd.DataFrame, series: list[tuple[str, str]], merge: bool = True
+             ) -> tuple[list[tuple[str, str]], list[str]]:
+    """The series worth drawing, from (column, label) pairs: columns the frame lacks are
+    skipped, a series that stays 0 throughout is left out (its label comes back in the second
+    list, for a sentence), and with `merge` a series equal to an earlier one at every point
+    is drawn once, its label joined to that one's ("listed now = on blacklist")."""
+    kept: list[tuple[str, list[str], np.ndarray]] = []
+    zero: list[str] = []
+    for column, label in series:
+        if column not in frame.columns:
+            continue
+        v = col(frame, column).to_numpy()
+        if not v.any():
+            zero.append(label)
+            continue
+        same = next((k for k in kept if merge and np.array_equal(k[2], v)), None)
+        if same is not None:
+            same[1].append(label)
+        else:
+            kept.append((column, [label], v))
+    return [(c, " = ".join(labels)) for c, labels, _ in kept], zero
+
+
+LIST_STYLES = {"listed": {"color": "#b2182b"},
+               "listed_cumulative": {"color": "#4d4d4d", "linestyle": "--"}}
+
+
+def list_size(daily: pd.DataFrame, series: list[tuple[str, str]]) -> str | None:
+    """People on a blacklist each day, everyone ever listed, and each list's listings in
+    force when there are several: one line per (column, label) of `series`."""
+    if daily.empty or not series:
         return None
     with matplotlib.rc_context(STYLE):
         d = _thin(daily)
         fig, (ax,) = _figure()
         x = _x(d, ax)
-        step = {"drawstyle": "steps-post"}
-        ax.plot(x, col(d, "listed"), color="#b2182b", label="listed now", **step)
-        ax.plot(x, col(d, "listed_cumulative"), color="#4d4d4d", linestyle="--",
-                label="ever listed", **step)
-        for name in lists:
-            if f"{name}_listed" in d.columns:
-                ax.plot(x, col(d, f"{name}_listed"), linewidth=0.9, label=f"on {name}", **step)
+        for column, label in series:
+            style = LIST_STYLES.get(column, {"linewidth": 0.9})
+            ax.plot(x, col(d, column), label=label, drawstyle="steps-post", **style)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("citizens")
@@ -190,17 +214,21 @@ def list_size(daily: pd.DataFrame, lists: list[str]) -> str | None:
         return _svg(fig, "lists")
 
 
-def gate_denials(totals: pd.DataFrame) -> str | None:
-    """Bars of total denials and perks per gate over the whole run."""
-    if totals.empty or not (totals["denied"].sum() or totals["perks"].sum()
-                            or totals["attempts"].sum()):
+def gate_denials(totals: pd.DataFrame, kinds: list[str] | None = None) -> str | None:
+    """Bars of total denials and perks per gate over the whole run (only the `kinds` named,
+    "denied" and "perks", when given)."""
+    kinds = ["denied", "perks"] if kinds is None else kinds
+    if totals.empty or not kinds or not any(totals[k].sum() for k in kinds):
         return None
+    bars_of = [(key, color, label) for key, color, label in
+               (("denied", "#b2182b", "denied"), ("perks", "#2166ac", "perk granted"))
+               if key in kinds]
     with matplotlib.rc_context(STYLE):
         fig, (ax,) = _figure()
         y = np.arange(len(totals))
-        h = 0.38
-        for off, key, color, label in ((-h / 2, "denied", "#b2182b", "denied"),
-                                       (h / 2, "perks", "#2166ac", "perk granted")):
+        h = 0.76 / len(bars_of)
+        offsets = [(i - (len(bars_of) - 1) / 2) * h for i in range(len(bars_of))]
+        for off, (key, color, label) in zip(offsets, bars_of, strict=True):
             bars = ax.barh(y + off, totals[key], height=h, color=color, label=label)
             ax.bar_label(bars, labels=[f"{v:,}" if v else "" for v in totals[key]],
                          padding=2, fontsize=7)
@@ -215,19 +243,25 @@ def gate_denials(totals: pd.DataFrame) -> str | None:
         return _svg(fig, "gates")
 
 
-def wrongful(daily: pd.DataFrame) -> str | None:
-    """Running totals of wrongful penalties and wrongful listings, one panel each."""
-    if daily.empty:
+WRONGFUL_COLORS = {"wrongful_penalties": "#d6604d", "wrongful_listings": "#762a83"}
+
+
+def wrongful(daily: pd.DataFrame, series: list[tuple[str, str]] | None = None) -> str | None:
+    """Running totals of wrongful penalties and wrongful listings (or the (column, label)
+    pairs of `series`), one panel each."""
+    series = series if series is not None else [("wrongful_penalties", "wrongful penalties"),
+                                                ("wrongful_listings", "wrongful listings")]
+    if daily.empty or not series:
         return None
     with matplotlib.rc_context(STYLE):
-        fig, axes = _figure(2)
-        full = daily.assign(_wp=col(daily, "wrongful_penalties").cumsum(),
-                            _wl=col(daily, "wrongful_listings").cumsum())
+        fig, axes = _figure(len(series))
+        full = daily.assign(**{f"_{c}": col(daily, c).cumsum() for c, _ in series})
         d = _thin(full)
-        for ax, key, label, color in ((axes[0], "_wp", "wrongful penalties", "#d6604d"),
-                                      (axes[1], "_wl", "wrongful listings", "#762a83")):
+        for ax, (column, label) in zip(axes, series, strict=True):
             x = _x(d, ax)
-            ax.plot(x, d[key], color=color, drawstyle="steps-post")
+            key = f"_{column}"
+            ax.plot(x, d[key], color=WRONGFUL_COLORS.get(column, "#4d4d4d"),
+                    drawstyle="steps-post")
             ax.set_title(f"{label}, cumulative", fontsize=9)
             ax.set_ylim(bottom=0, top=max(1.0, float(d[key].max()) * 1.05))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -239,9 +273,11 @@ HARM_LINES = (("wrongful_penalties", "wrongful penalties", "#d6604d"),
               ("association_penalties", "association penalties", "#1b7837"))
 
 
-def harm_over_time(daily: pd.DataFrame) -> str | None:
-    """Running totals of wrongful penalties, wrongful listings and association penalties."""
-    lines = [line for line in HARM_LINES if line[0] in daily.columns]
+def harm_over_time(daily: pd.DataFrame, only: list[str] | None = None) -> str | None:
+    """Running totals of wrongful penalties, wrongful listings and association penalties
+    (those named in `only`, when given)."""
+    lines = [line for line in HARM_LINES if line[0] in daily.columns
+             and (only is None or line[0] in only)]
     if daily.empty or not lines:
         return None
     with matplotlib.rc_context(STYLE):
@@ -285,10 +321,13 @@ AGE_COLORS = {"child": "#1b9e77", "adult": "#d95f02", "elder": "#7570b3", "firm"
 REGION_STYLES = {"urban": "-", "rural": "--"}
 
 
-def disparate_impact(over_time: pd.DataFrame | None, grades: list[str]) -> str | None:
+def disparate_impact(over_time: pd.DataFrame | None, grades: list[str],
+                     grade_panel: bool = True) -> str | None:
     """Share listed and share in the lowest grades over time, one line per region and age group.
 
-    Groups with no scored citizens get no line in the grade panel: a share of nobody is not 0%.
+    Groups with no scored citizens get no line in the grade panel: a share of nobody is not 0%;
+    a group whose share is 0 at every snapshot gets no line in that panel (the caller says so).
+    Without `grade_panel` (nobody holds points) only the share listed is drawn.
     """
     need = {"date", "region_type", "age_group", "citizens", "listed"}
     if over_time is None or over_time.empty or not need <= set(over_time.columns):
@@ -305,7 +344,7 @@ def disparate_impact(over_time: pd.DataFrame | None, grades: list[str]) -> str |
                start=pd.Series(np.zeros(len(t)), index=t.index)).to_numpy(dtype=float)
     t = t.assign(_listed=listed,
                  _low=np.where(scored > 0, lowc / np.where(scored > 0, scored, 1), np.nan))
-    grade_panel = bool(low) and all(f"grade_{g}" in t.columns for g in low) \
+    grade_panel = grade_panel and bool(low) and all(f"grade_{g}" in t.columns for g in low) \
         and bool((scored > 0).any())
     with matplotlib.rc_context(STYLE):
         fig, axes = _figure(2 if grade_panel else 1)
@@ -317,8 +356,8 @@ def disparate_impact(over_time: pd.DataFrame | None, grades: list[str]) -> str |
             ax.xaxis.set_major_locator(x_loc)
             ax.xaxis.set_major_formatter(ConciseDateFormatter(x_loc))
             for (region, age), g in t.groupby(["region_type", "age_group"], sort=False):
-                if g[key].notna().sum() == 0:
-                    continue  # no scored citizens in this group at any snapshot
+                if not (g[key].fillna(0) > 0).any():
+                    continue  # no scored citizens, or a share of 0 at every snapshot
                 ax.plot(g["date"].to_numpy(), g[key].to_numpy(), marker="o", markersize=2.5,
                         linewidth=1.2, color=AGE_COLORS.get(str(age), "#4d4d4d"),
                         linestyle=REGION_STYLES.get(str(region), ":"), label=f"{region} {age}")
@@ -333,6 +372,39 @@ def disparate_impact(over_time: pd.DataFrame | None, grades: list[str]) -> str |
                     labels.append(lab)
         fig.legend(handles, labels, loc="outside right center", title="region, age group")
         return _svg(fig, "impact")
+
+
+def region_listed(last: pd.DataFrame) -> str | None:
+    """Sorted horizontal bars: each region's share of citizens listed (urban solid, rural
+    hatched), highest on top; None when nobody is listed anywhere."""
+    if last.empty or not (last["listed"] > 0).any():
+        return None
+    t = last.sort_values(["listed_share", "region"], ascending=[False, True], kind="stable")
+    n = len(t)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(SIZE[0], max(1.6, 0.5 + 0.16 * n)), layout="constrained")
+        ax = fig.subplots()
+        y = np.arange(n)
+        rural = (t["region_type"] == "rural").to_numpy()
+        bars = ax.barh(y, t["listed_share"].to_numpy(), height=0.72, color="#b2182b",
+                       edgecolor="#b2182b", linewidth=0.6)
+        for bar, r in zip(bars, rural, strict=True):
+            if r:
+                bar.set_facecolor("#f4c7c3")
+                bar.set_hatch("////")
+        ax.bar_label(bars, labels=[f"{_share(v)} ({int(c):,})" for v, c in
+                                   zip(t["listed_share"], t["listed"], strict=True)],
+                     padding=2, fontsize=6.5)
+        ax.set_yticks(y, t["region"].tolist(), fontsize=7 if n > 20 else 8)
+        ax.set_ylim(n - 0.5, -0.5)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlim(left=0)
+        ax.margins(x=0.15)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.set_xlabel("share of the region's citizens on a blacklist at the end of the run "
+                      "(number listed in brackets)")
+        return _svg(fig, "regions")
+
 
 def calibration_fit(daily: pd.DataFrame, fit: pd.DataFrame, scale: float) -> str | None:
     """Each calibration target over time: the model (line, real scale) and the reported

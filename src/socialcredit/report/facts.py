@@ -1,0 +1,363 @@
+"""What a reader asks on first sight of a run, answered once for the printed summary
+(analysis/summary.py) and the report (report/html.py): whether anyone holds points, who is hit
+and of whom, why some figures look odd, which values are assumed, and what to open next.
+
+Every function takes a run's Results (from memory or a folder) and returns plain values or
+sentences; the callers format them for a terminal or for HTML.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import shlex
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from ..scenario.schema import Scenario
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str) -> Scenario | None:
+    from ..scenario import parse
+
+    try:
+        return parse(text)
+    except (UserError, ValueError):
+        return None
+
+
+def scenario_of(results) -> Scenario | None:
+    """The scenario a run was made from (its text is kept in the run table), or None when
+    the text is absent or no longer valid."""
+    text = results.info.get("scenario_text") if len(results.run) == 1 else None
+    return _parse(text) if isinstance(text, str) and text else None
+
+
+def grade_names(results) -> list[str]:
+    return [str(g) for g in results.grades["grade"]] if "grade" in results.grades else []
+
+
+def low_grades(grades: list[str]) -> list[str]:
+    """The grades counted as low: the two lowest of three or more, else the lowest."""
+    return grades[-2:] if len(grades) > 2 else grades[-1:]
+
+
+def _spoken(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def no_points(results) -> str | None:
+    """The sentence saying why a run shows no grades or scores, or None when people hold
+    points: a scenario whose points range is one value (a list entered by judgment, not by
+    score), or a run in which nobody is scored."""
+    grades = results.grades
+    single = len(grades) > 0 and int(grades["min"].min()) == int(grades["max"].max())
+    daily = results.daily
+    if not single:
+        if len(daily) and "scored" in daily.columns and not daily["scored"].any():
+            return ("Nobody is scored in this run (nobody in it lives where the scenario keeps "
+                    "points, or joined its score), so there are no grades or scores to show.")
+        return None
+    s = scenario_of(results)
+    ways = []
+    if s is not None:
+        by_list: dict[str, list[str]] = {}
+        for r in s.rules:
+            if r.list:
+                by_list.setdefault(r.list, []).append(f"{_article(r.act)} {_spoken(r.act)}")
+        ways = [f"on {name} for {_and(acts)}" for name, acts in by_list.items()]
+    why = (f"it puts people {_and(ways)}, not by score" if ways
+           else f"its points range is the single value {int(grades['min'].min())}")
+    return f"Nobody holds points in this scenario: {why}, so there are no grades or scores to show."
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+PLURAL = {"child": "children", "adult": "adults", "elder": "elders", "firm": "firms"}
+
+
+def group_label(region_type: object, age_group: object) -> str:
+    """A group as a reader says it: "rural children", "urban firms"."""
+    age = str(age_group)
+    return f"{region_type} {PLURAL.get(age, age)}"
+
+
+@dataclass
+class Column:
+    key: str
+    header: str
+    kind: str  # "text", "count", "score" or "share"
+
+
+def who_is_hit(results) -> tuple[list[Column], list[dict]]:
+    """The who-is-hit table at the end of a run: each group of citizens (region type and age
+    group) and firms, with each share's denominator named in its header. Groups with nothing
+    to show (never scored, listed or wronged, such as unscored children) are left out; rows
+    of firms always stay. Shares of nobody are NaN."""
+    groups = results.groups
+    if groups is None or groups.empty or "scored" not in groups.columns:
+        return [], []
+    points = no_points(results) is None
+    low = low_grades(grade_names(results))
+    cols = [Column("group", "group", "text"), Column("members", "in group", "count")]
+    if points:
+        cols += [Column("scored", "scored", "count"),
+                 Column("mean", "mean score (of scored)", "score"),
+                 Column("low", f"{' or '.join(low)} (of scored)", "share")]
+    cols.append(Column("listed", "listed (of all in group)", "share"))
+    if points:
+        cols.append(Column("wronged", "wronged (of all in group)", "share"))
+    rows = []
+    for _, g in groups.iterrows():
+        n, scored = count(g.get("citizens")), count(g.get("scored"))
+        firm = str(g["age_group"]) == "firm"
+        listed, wronged = count(g.get("listed")), count(g.get("wronged"))
+        if n == 0 or not (firm or scored or listed or wronged
+                          or count(g.get("ever_listed"))):
+            continue
+        lowc = sum(count(g.get(f"grade_{x}")) for x in low)
+        mean = g.get("mean_score")
+        rows.append({
+            "group": group_label(g["region_type"], g["age_group"]),
+            "members": n, "scored": scored,
+            "mean": float(mean) if scored and finite(mean) else math.nan,
+            "low": lowc / scored if scored else math.nan,
+            "listed": listed / n,
+            "wronged": wronged / n if scored else math.nan,
+            "_firm": firm})
+    rows.sort(key=lambda r: r["_firm"])  # people first, then firms, each in table order
+    return cols, rows
+
+
+ASSUMED_CHANNEL_FIELDS = ("misattribution", "coverage_urban", "coverage_rural", "coverage_listed")
+
+
+def assumed_channels(results) -> dict[str, list[tuple[str, object]]]:
+    """Per channel, its misattribution and coverage values that the scenario marks assumed."""
+    s = scenario_of(results)
+    if s is None:
+        return {}
+    from ..sources import assumed_values
+
+    out: dict[str, list[tuple[str, object]]] = {}
+    for path, value in assumed_values(s):
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] == "channels" and parts[2] in ASSUMED_CHANNEL_FIELDS:
+            out.setdefault(parts[1], []).append((parts[2], value))
+    return out
+
+
+def assumed_channels_note(results, short: bool = False) -> str | None:
+    """A sentence for beside the who-is-hit table: the differences between urban and rural
+    groups, and who is wronged, rest on channel values the scenario assumes."""
+    channels = assumed_channels(results)
+    if not channels:
+        return None
+    head = ("Differences between urban and rural groups, and who is wrongly penalised or "
+            "listed, follow from how much each channel sees (coverage) and how often it blames "
+            "the wrong person (misattribution); the scenario assumes these, with no source: ")
+    if short:
+        return (f"assumed, not sourced: coverage or misattribution of {len(channels)} "
+                f"channel{'s' if len(channels) > 1 else ''} ({', '.join(channels)}), which set "
+                "who is wrongly penalised or listed and the urban/rural differences")
+    if len(channels) > 3:
+        return (head + f"{sum(map(len, channels.values()))} such values of {len(channels)} "
+                f"channels ({', '.join(channels)}), each listed with its value under Sources "
+                "and assumptions.")
+    parts = [f"{name}: " + ", ".join(f"{f.replace('_', ' ')} {v}" for f, v in values)
+             for name, values in channels.items()]
+    return head + "; ".join(parts) + "."
+
+
+def act_notes(results) -> dict[str, str]:
+    """Per act whose penalties outnumber the acts committed while informants (or enemies)
+    file reports of acts that never happened: why."""
+    acts, daily = results.acts, results.daily
+    if acts.empty or daily.empty:
+        return {}
+    false = int(daily["false_reports"].sum()) if "false_reports" in daily.columns else 0
+    sabotage = (int(daily["sabotage_reports"].sum()) if "sabotage_reports" in daily.columns
+                else 0)
+    if not (false or sabotage):
+        return {}
+    s = scenario_of(results)
+    claimed = set(s.informants.false_acts) if s is not None and s.informants else set()
+    framed = set(s.manipulation.sabotage_acts) if s is not None and s.manipulation else set()
+    out = {}
+    for _, a in acts.iterrows():
+        name = str(a["act"])
+        if int(a["scored"]) <= int(a["committed"]):
+            continue
+        who = []
+        if false and (name in claimed or s is None):
+            who.append("informants' false reports claim it")
+        if sabotage and name in framed:
+            who.append("fabricated reports against enemies claim it")
+        if not who:
+            continue
+        wrong = int(a.get("wrongful_penalties", 0))
+        out[name] = (f"{_spoken(name)}: {int(a['scored']):,} penalties for "
+                     f"{int(a['committed']):,} acts committed, because {' and '.join(who)}"
+                     f" ({wrong:,} of its penalties hit someone who did not do it)")
+    return out
+
+
+def association_note(results, short: bool = False) -> str | None:
+    """Why penalties for a tie's act can take more points than the penalties behind them."""
+    daily = results.daily
+    if daily.empty or "association_penalties" not in daily.columns:
+        return None
+    n = int(daily["association_penalties"].sum())
+    if not n:
+        return None
+    s = scenario_of(results)
+    if s is None or s.association is None:
+        return ("Each penalty for an act that spreads also falls on every tie of the person "
+                "penalised, so penalties for a tie's act can outnumber, and take more points "
+                "than, the penalties behind them.")
+    a, ties = s.association, s.society.ties
+    acts = results.acts
+    behind = acts[acts["area"].isin(a.areas)] if "area" in acts.columns else acts.iloc[:0]
+    caused = (f" ({int(behind['scored'].sum()):,} penalties, "
+              f"{-int(behind['points'].clip(upper=0).sum()):,} points)" if len(behind) else "")
+    areas = _and([f"{_article(x)} {x} act" for x in a.areas])
+    if short:
+        n_behind = f"each of the {int(behind['scored'].sum()):,} " if len(behind) else "each "
+        return (f"association: {n_behind}penalties for {_and(a.areas)} acts also fell on each "
+                f"of the person's {ties} ties at {a.penalty_share:.0%} of its points (up to "
+                f"{ties * a.penalty_share:.3g} times its points in all)")
+    return (f"Each penalty for {areas}{caused} also falls on each of the person's {ties} ties at "
+            f"{a.penalty_share:.0%} of its points (ties who cut the person off, or who are "
+            f"not scored, are spared): up to {ties} × {a.penalty_share:.0%} = "
+            f"{ties * a.penalty_share:.3g} times its points, so penalties for a tie's act "
+            "outnumber, and can take more points than, the penalties behind them.")
+
+
+REGION_NUMBERS = ("citizens", "scored", "mean_score", "listed", "listed_share", "wronged",
+                  "wronged_share", "firms", "firms_listed")
+
+
+def end_regions(results) -> pd.DataFrame | None:
+    """Each region at the end of the run (the regions table's last date), sorted by share
+    listed, highest first; its counts as numbers. None when the run recorded no regions
+    (an older store) or the table cannot be read as one."""
+    regions = getattr(results, "regions", None)
+    need = {"date", "region", "region_type", "citizens", "listed"}
+    if regions is None or regions.empty or not need <= set(regions.columns):
+        return None
+    r = regions.assign(date=pd.to_datetime(regions["date"], errors="coerce"),
+                       region=regions["region"].astype(str),
+                       region_type=regions["region_type"].astype(str))
+    for c in [c for c in regions.columns if c in REGION_NUMBERS or c.startswith("grade_")]:
+        r[c] = pd.to_numeric(r[c], errors="coerce").astype(float)
+    r = r[r["date"].notna() & np.isfinite(r["citizens"]) & (r["citizens"] > 0)
+          & np.isfinite(r["listed"])]
+    if r.empty:
+        return None
+    last = r[r["date"] == r["date"].max()]
+    last = last.assign(listed_share=last["listed"] / last["citizens"])
+    return last.sort_values(["listed_share", "region"], ascending=[False, True],
+                            kind="stable").reset_index(drop=True)
+
+
+def region_extremes(results, n: int = 3
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]] | None:
+    """The regions to name at the end of a run, or None when it has one region or recorded
+    none: the `n` with the highest share listed, the `n` with the lowest share among those
+    with anyone listed, and the names of the regions with nobody listed (with at most 2n
+    regions: all of them in the first frame)."""
+    last = end_regions(results)
+    if last is None or len(last) < 2:
+        return None
+    if len(last) <= 2 * n:
+        return last, last.iloc[:0], []
+    some = last[last["listed"] > 0]
+    none = last.loc[last["listed"] <= 0, "region"].sort_values(kind="stable").tolist()
+    return some.head(n), some.iloc[max(n, len(some) - n):], none
+
+
+def story_citizen(results) -> tuple[int, str] | None:
+    """A citizen whose story `socialcredit explain` tells well, and why: the one who lost
+    most points to acts of others, else one listed wrongly, else one listed, else one in
+    the ledger, else a tracked citizen."""
+    pop = int(results.info["population"])
+    led = results.ledger
+    if len(led):
+        wrong = led[led["wrongful"].astype(bool) & (led["points"] < 0) & (led["citizen"] < pop)]
+        if len(wrong):
+            lost = wrong.groupby("citizen")["points"].sum().sort_values(kind="stable")
+            return int(lost.index[0]), "penalised for acts someone else committed"
+    lst = results.listings
+    if len(lst):
+        people = lst[lst["citizen"] < pop]
+        wrongly = people[people["wrongful"].astype(bool)]
+        if len(wrongly):
+            return int(wrongly["citizen"].iloc[0]), "listed for acts someone else committed"
+        if len(people):
+            return int(people["citizen"].iloc[0]), "listed"
+    if len(led):
+        people = led[led["citizen"] < pop]
+        if len(people):
+            return int(people["citizen"].value_counts().index[0]), "whose score moved"
+    tracked = _a_tracked_citizen(results)
+    return (tracked, "tracked in the ledger") if tracked is not None else None
+
+
+def _a_tracked_citizen(results) -> int | None:
+    if results.path is None:
+        return None
+    try:
+        import duckdb
+
+        from ..record import store
+
+        files = [str(f) for f in store.citizen_files(results.path, results.agents)]
+        con = duckdb.connect()
+        try:
+            row = con.execute("SELECT min(citizen) FROM read_parquet(?) WHERE tracked",
+                              [files]).fetchone()
+        finally:
+            con.close()
+    except (UserError, OSError, duckdb.Error):
+        return None
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def next_steps(results) -> list[tuple[str, str]]:
+    """What to open or type after a run: (what it is, the path or command), for a run kept
+    in a folder."""
+    path = results.path
+    if path is None:
+        return []
+    out = []
+    report = path / "report.html"
+    if report.is_file():
+        out.append(("open the report in a browser", str(report.resolve())))
+    q = shlex.quote(str(path))
+    out.append(("print this summary again", f"socialcredit summary {q}"))
+    who = story_citizen(results)
+    if who is not None:
+        out.append((f"tell one citizen's story (citizen {who[0]}: {who[1]})",
+                    f"socialcredit explain {q} {who[0]}"))
+    return out
+
+
+def finite(v) -> bool:
+    """A number a reader can be shown (not missing, not infinite)."""
+    return (isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+            and math.isfinite(float(v)))
+
+
+def count(v) -> int:
+    """A stored count as a whole number; 0 for a missing or unreadable value."""
+    return int(v) if finite(v) else 0
