@@ -298,13 +298,16 @@ def test_a_ledger_of_everyone_counts_in_the_estimate():
         memory.check_fits(everyone, 1_000_000_000, 3650)
 
 
-def test_compare_and_calibrate_refuse_what_cannot_fit(capsys):
+def test_compare_and_calibrate_refuse_what_cannot_fit(capsys, monkeypatch):
     from socialcredit.cli import main
 
+    monkeypatch.setattr(memory, "available", lambda: 1 << 30)  # a machine with 1 GiB free
     for argv in (["compare", "china", "--set", "association.enabled=false", "--seeds", "1000",
-                  "--population", "2000000000"],
+                  "--population", "200000000"],
                  ["calibrate", "national", "--trials", "100000", "--trial-population",
-                  "2000000000"]):
+                  "200000000"],
+                 ["calibrate", "national", "--trials", "2", "--trial-population", "1000",
+                  "--population", "200000000"]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("socialcredit: error:") and err.count("\n") == 1
