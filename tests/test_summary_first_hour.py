@@ -268,11 +268,14 @@ def test_regions_survive_an_interrupted_run(china, tmp_path):
 
 def test_summary_and_report_name_the_regions_listed_most_and_least(china):
     end = facts.end_regions(china)
+    end = end.assign(share=end["listed"] / end["citizens"]).sort_values(
+        ["share", "region"], ascending=[False, True])
     some = end[end["listed"] > 0]
     out = summary(china)
     assert "Regions listed most and least, of 62 (end of run)" in out
-    for name in [*some["region"].head(3), *some["region"].tail(3)]:
-        assert name in out
+    shown = re.findall(r"^│ (\w+) +│ (?:urban|rural) ", out, re.MULTILINE)
+    assert shown[:3] == some["region"].head(3).tolist()
+    assert shown[-3:] == some["region"].tail(3).tolist()
     nobody = end.loc[end["listed"] == 0, "region"].tolist()
     if nobody:
         assert f"nobody listed at the end in {len(nobody)} region" in out
@@ -291,6 +294,23 @@ def test_one_region_says_there_is_nothing_to_compare(china):
     assert "Regions" not in summary(one)
     old = dataclasses.replace(china, regions=pd.DataFrame())
     assert "no per-region figures" in text(html._regions_section(old))
+
+
+def test_where_only_firms_are_listed_regions_rank_their_firms(china):
+    """A corporate system lists firms, not people: the regions compare their firms."""
+    r = china.regions.assign(listed=0, listed_share=0.0)
+    end = r[r["date"] == r["date"].max()]
+    assert end["firms_listed"].sum() > 0
+    firms = dataclasses.replace(china, regions=r)
+    out = summary(firms)
+    assert "Regions whose firms are listed most and least, of" in out
+    assert "nobody on a blacklist" not in out
+    part = html._regions_section(firms)
+    assert "Share of each region's firms on a blacklist" in text(part)
+    assert "<th class=n>firms</th>" in part and "<svg" in part
+    nobody = dataclasses.replace(china, regions=r.assign(firms_listed=0))
+    assert "nobody on a blacklist at the end of the run, in any of 62 regions" in summary(nobody)
+    assert "Nobody was on a blacklist" in text(html._regions_section(nobody))
 
 
 # -- what to open next ------------------------------------------------------------------------

@@ -20,11 +20,12 @@ def _n(x: float) -> str:
     return f"{int(round(x)):,}"
 
 
-def _table(title: str, columns: list[str]) -> Table:
-    """A table whose title never wraps, first column left, the rest right-aligned."""
+def _table(title: str, columns: list[str], left: int = 1) -> Table:
+    """A table whose title never wraps, the first `left` columns (names) left-aligned, the
+    rest (numbers) right-aligned."""
     t = Table(title=title, title_justify="left", min_width=len(title))
     for i, c in enumerate(columns):
-        t.add_column(c, justify="left" if i == 0 else "right")
+        t.add_column(c, justify="left" if i < left else "right")
     return t
 
 
@@ -130,21 +131,26 @@ def _cell(v, kind: str) -> str:
 
 def _regions(results: Results, console: Console) -> None:
     """The regions with the highest and lowest share listed, when there are several."""
-    ends = facts.region_extremes(results)
-    if ends is None:
+    ranked = facts.regions_ranked(results)
+    if ranked is None or len(ranked.table) < 2:
         return
-    top, bottom, none = ends
-    many = len(facts.end_regions(results))
-    title = ("Regions by share listed (end of run)" if len(top) == many else
-             f"Regions listed most and least, of {many} (end of run)")
-    t = _table(title, ["region", "type", "citizens", "listed", "share listed"])
-    for part, rows in (("", top), ("…", bottom)):
+    if not ranked.anyone:
+        console.print(f"nobody on a blacklist at the end of the run, in any of "
+                      f"{len(ranked.table)} regions")
+        return
+    whose = "" if ranked.who == "citizens" else " whose firms are"
+    title = (f"Regions{whose} by share listed (end of run)" if ranked.bottom.empty
+             and not ranked.nobody else
+             f"Regions{whose} listed most and least, of {len(ranked.table)} (end of run)")
+    t = _table(title, ["region", "type", ranked.who, "listed", "share listed"], left=2)
+    for part, rows in (("", ranked.top), ("…", ranked.bottom)):
         if part and len(rows):
             t.add_row("…", "", "", "", "")
         for _, r in rows.iterrows():
-            t.add_row(escape(r["region"]), escape(r["region_type"]), _n(r["citizens"]),
-                      _n(r["listed"]), _pct(r["listed_share"]))
+            t.add_row(escape(r["region"]), escape(r["region_type"]), _n(r["members"]),
+                      _n(r["on_list"]), _pct(r["share"]))
     console.print(t)
+    none = ranked.nobody
     if none:
         names = ", ".join(none[:8]) + (f" and {len(none) - 8} more" if len(none) > 8 else "")
         console.print(escape(f"nobody listed at the end in {len(none)} region"

@@ -37,12 +37,27 @@ def scenario_of(results) -> Scenario | None:
     return _parse(text) if isinstance(text, str) and text else None
 
 
+def best_first(results, names: list[str]) -> list[str]:
+    """Grade `names` from the best band to the worst (a scenario may list them either way);
+    names the grades table lacks keep their place after the others."""
+    g = results.grades
+    if not {"grade", "min"} <= set(g.columns):
+        return list(names)
+    top = dict(zip(g["grade"].astype(str), pd.to_numeric(g["min"], errors="coerce"),
+                   strict=True))
+    known = sorted((n for n in names if n in top and finite(top[n])), key=lambda n: -top[n])
+    return known + [n for n in names if n not in known]
+
+
 def grade_names(results) -> list[str]:
-    return [str(g) for g in results.grades["grade"]] if "grade" in results.grades else []
+    """The run's grades, best first."""
+    names = [str(g) for g in results.grades["grade"]] if "grade" in results.grades else []
+    return best_first(results, names)
 
 
 def low_grades(grades: list[str]) -> list[str]:
-    """The grades counted as low: the two lowest of three or more, else the lowest."""
+    """The grades counted as low, of grades listed best first: the two lowest of three or
+    more, else the lowest."""
     return grades[-2:] if len(grades) > 2 else grades[-1:]
 
 
@@ -248,9 +263,9 @@ REGION_NUMBERS = ("citizens", "scored", "mean_score", "listed", "listed_share", 
 
 
 def end_regions(results) -> pd.DataFrame | None:
-    """Each region at the end of the run (the regions table's last date), sorted by share
-    listed, highest first; its counts as numbers. None when the run recorded no regions
-    (an older store) or the table cannot be read as one."""
+    """Each region at the end of the run (the regions table's last date), its counts as
+    numbers. None when the run recorded no regions (an older store) or the table cannot be
+    read as one."""
     regions = getattr(results, "regions", None)
     need = {"date", "region", "region_type", "citizens", "listed"}
     if regions is None or regions.empty or not need <= set(regions.columns):
@@ -264,26 +279,49 @@ def end_regions(results) -> pd.DataFrame | None:
           & np.isfinite(r["listed"])]
     if r.empty:
         return None
-    last = r[r["date"] == r["date"].max()]
-    last = last.assign(listed_share=last["listed"] / last["citizens"])
-    return last.sort_values(["listed_share", "region"], ascending=[False, True],
-                            kind="stable").reset_index(drop=True)
+    return r[r["date"] == r["date"].max()].reset_index(drop=True)
 
 
-def region_extremes(results, n: int = 3
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]] | None:
-    """The regions to name at the end of a run, or None when it has one region or recorded
-    none: the `n` with the highest share listed, the `n` with the lowest share among those
-    with anyone listed, and the names of the regions with nobody listed (with at most 2n
-    regions: all of them in the first frame)."""
+@dataclass
+class Regions:
+    """The regions at the end of a run ranked by share listed, highest first."""
+
+    table: pd.DataFrame  # every region, with `members`, `on_list` and `share`
+    who: str  # what the share is of: "citizens", or "firms" where only firms are listed
+    top: pd.DataFrame  # the highest shares
+    bottom: pd.DataFrame  # the lowest shares among regions with anyone listed
+    nobody: list[str]  # regions with nobody listed, when not all are shown
+
+    @property
+    def anyone(self) -> bool:
+        return bool((self.table["on_list"] > 0).any())
+
+
+def regions_ranked(results, n: int = 3) -> Regions | None:
+    """The regions to name at the end of a run, or None when it recorded none: ranked by the
+    share of their citizens listed, or of their firms when no citizen is listed anywhere but
+    firms are (a corporate system); the `n` highest, the `n` lowest among those with anyone
+    listed and the names of those with nobody listed (with at most 2n regions: all of them
+    on top)."""
     last = end_regions(results)
-    if last is None or len(last) < 2:
+    if last is None:
         return None
-    if len(last) <= 2 * n:
-        return last, last.iloc[:0], []
-    some = last[last["listed"] > 0]
-    none = last.loc[last["listed"] <= 0, "region"].sort_values(kind="stable").tolist()
-    return some.head(n), some.iloc[max(n, len(some) - n):], none
+    who = "citizens"
+    members, on = last["citizens"], last["listed"]
+    if not (on > 0).any() and {"firms", "firms_listed"} <= set(last.columns):
+        firms = last["firms"].fillna(0)
+        if (last["firms_listed"].fillna(0) > 0).any():
+            who = "firms"
+            last = last[firms > 0]
+            members, on = last["firms"], last["firms_listed"].fillna(0)
+    t = last.assign(members=members, on_list=on, share=on / members)
+    t = t.sort_values(["share", "region"], ascending=[False, True], kind="stable")
+    t = t.reset_index(drop=True)
+    if len(t) <= 2 * n:
+        return Regions(t, who, t, t.iloc[:0], [])
+    some = t[t["on_list"] > 0]
+    nobody = sorted(t.loc[t["on_list"] <= 0, "region"])
+    return Regions(t, who, some.head(n), some.iloc[max(n, len(some) - n):], nobody)
 
 
 def story_citizen(results) -> tuple[int, str] | None:

@@ -61,7 +61,8 @@ def render(results) -> str:
     """The report of `results` as an HTML string."""
     info = results.run.iloc[0].to_dict() if len(results.run) else {}
     daily = results.daily
-    grades = _names(info, "grades", [c[6:] for c in daily.columns if c.startswith("grade_")])
+    grades = facts.best_first(results, _names(info, "grades", [c[6:] for c in daily.columns
+                                                               if c.startswith("grade_")]))
     gates = _names(info, "gates", [c[:-9] for c in daily.columns if c.endswith("_attempts")])
     lists = _names(info, "lists", [])
     totals = gate_totals(daily, gates)
@@ -361,31 +362,33 @@ def _groups_section(results, unscored: str | None) -> str:
 def _regions_section(results) -> str:
     """Each region's share listed at the end of the run, sorted, and the extremes in a table;
     regions with nobody listed are named, not drawn."""
-    head = ('<section><h2>Regions</h2><p class="note">Share of each region\'s citizens on a '
-            "blacklist at the end of the run, highest first (bars: urban solid, rural "
-            "hatched). The regions table of results.duckdb holds every region at every "
+    ranked = facts.regions_ranked(results)
+    who = ranked.who if ranked is not None else "citizens"
+    head = ('<section><h2>Regions</h2><p class="note">Share of each region\'s '
+            f"{who} on a blacklist at the end of the run, highest first (bars: urban solid, "
+            "rural hatched). The regions table of results.duckdb holds every region at every "
             "snapshot.</p>")
-    last = facts.end_regions(results)
-    if last is None:
+    if ranked is None:
         return head + '<p class="empty">This run recorded no per-region figures.</p></section>'
+    last = ranked.table
     if len(last) < 2:
         return head + ('<p class="empty">This scenario has one region, so there is nothing to '
                        "compare; see Who is hit for its groups.</p></section>")
-    svg = plots.region_listed(last[last["listed"] > 0])
-    if svg is None:
+    if not ranked.anyone:
         return head + ('<p class="empty">Nobody was on a blacklist at the end of the run, in '
                        "any region.</p></section>")
-    top, bottom, _ = facts.region_extremes(results)
-    nobody = last.loc[last["listed"] <= 0, "region"].sort_values(kind="stable").tolist()
-    points = facts.no_points(results) is None
-    firms = bool(last["firms"].fillna(0).any()) if "firms" in last.columns else False
-    header = ["region", "type", "citizens", "listed", "share listed",
+    svg = plots.region_listed(last[last["on_list"] > 0], who)
+    nobody = sorted(last.loc[last["on_list"] <= 0, "region"])
+    points = facts.no_points(results) is None and who == "citizens"
+    firms = who == "citizens" and "firms" in last.columns and bool(
+        (last["firms"].fillna(0) > 0).any())
+    header = ["region", "type", who, "listed", "share listed",
               *(["mean score", "wronged"] if points else []),
               *(["firms listed"] if firms else [])]
 
     def row(r: dict) -> list[str]:
-        out = [r["region"], r["region_type"], _num(int(r["citizens"])), _num(int(r["listed"])),
-               _pct(r["listed"], r["citizens"])]
+        out = [r["region"], r["region_type"], _num(int(r["members"])), _num(int(r["on_list"])),
+               _pct(r["on_list"], r["members"])]
         if points:
             scored = facts.count(r.get("scored"))
             out += [_num(r.get("mean_score"), 4) if scored else "–",
@@ -395,13 +398,16 @@ def _regions_section(results) -> str:
                        f"{_num(facts.count(r.get('firms')))}")
         return out
 
-    rows = [row(r) for r in top.to_dict("records")]
-    if len(bottom):
-        rows += [["…"] + [""] * (len(header) - 1)] + [row(r) for r in bottom.to_dict("records")]
-    which = (f"The {len(top)} regions with the highest share listed and the {len(bottom)} with "
-             "the lowest (among those with anyone listed):" if len(bottom) else "Every region:")
+    rows = [row(r) for r in ranked.top.to_dict("records")]
+    if len(ranked.bottom):
+        rows += [["…"] + [""] * (len(header) - 1)]
+        rows += [row(r) for r in ranked.bottom.to_dict("records")]
+    which = (f"The {len(ranked.top)} regions with the highest share listed and the "
+             f"{len(ranked.bottom)} with the lowest (among those with anyone listed):"
+             if len(ranked.bottom) else "Every region:" if len(ranked.top) == len(last)
+             else "The regions with anyone listed:")
     table = _table(header, rows, [False, False] + [True] * (len(header) - 2))
-    parts = [head, svg]
+    parts = [head, svg or ""]
     if nobody:
         parts.append(f'<p class="note">Nobody was listed at the end of the run in '
                      f"{len(nobody)} region{'s' if len(nobody) > 1 else ''}, not drawn: "
@@ -494,10 +500,11 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
             body.append([label, _num(v), *scaled, detail])
         header = ["measure", "over the run", *(["at real scale"] if real else []), "detail"]
         table = _table(header, body, [False, True, *([True] if real else []), False])
+    elif zero_rows:
+        table = ""  # the sentence below names them all
     else:
         table = ('<p class="empty">'
-                 + ("This run recorded no harm figures." if len(daily) and not zero_rows
-                    else "" if zero_rows else NO_DAYS) + "</p>")
+                 + ("This run recorded no harm figures." if len(daily) else NO_DAYS) + "</p>")
     if zero_rows:
         table += f'<p class="note">{escape(zero_sentence(zero_rows, drawn=False))}</p>'
     assoc = facts.association_note(results) if results is not None else None

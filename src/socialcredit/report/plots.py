@@ -374,26 +374,26 @@ def disparate_impact(over_time: pd.DataFrame | None, grades: list[str],
         return _svg(fig, "impact")
 
 
-def region_listed(last: pd.DataFrame) -> str | None:
-    """Sorted horizontal bars: each region's share of citizens listed (urban solid, rural
-    hatched), highest on top; None when nobody is listed anywhere."""
-    if last.empty or not (last["listed"] > 0).any():
+def region_listed(last: pd.DataFrame, who: str = "citizens") -> str | None:
+    """Sorted horizontal bars: each region's share listed (`share` of `members`, `on_list`
+    of them; urban solid, rural hatched), highest on top; None when nobody is listed."""
+    if last.empty or not (last["on_list"] > 0).any():
         return None
-    t = last.sort_values(["listed_share", "region"], ascending=[False, True], kind="stable")
+    t = last.sort_values(["share", "region"], ascending=[False, True], kind="stable")
     n = len(t)
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(SIZE[0], max(1.6, 0.5 + 0.16 * n)), layout="constrained")
         ax = fig.subplots()
         y = np.arange(n)
         rural = (t["region_type"] == "rural").to_numpy()
-        bars = ax.barh(y, t["listed_share"].to_numpy(), height=0.72, color="#b2182b",
+        bars = ax.barh(y, t["share"].to_numpy(), height=0.72, color="#b2182b",
                        edgecolor="#b2182b", linewidth=0.6)
         for bar, r in zip(bars, rural, strict=True):
             if r:
                 bar.set_facecolor("#f4c7c3")
                 bar.set_hatch("////")
         ax.bar_label(bars, labels=[f"{_share(v)} ({int(c):,})" for v, c in
-                                   zip(t["listed_share"], t["listed"], strict=True)],
+                                   zip(t["share"], t["on_list"], strict=True)],
                      padding=2, fontsize=6.5)
         ax.set_yticks(y, t["region"].tolist(), fontsize=7 if n > 20 else 8)
         ax.set_ylim(n - 0.5, -0.5)
@@ -401,7 +401,7 @@ def region_listed(last: pd.DataFrame) -> str | None:
         ax.set_xlim(left=0)
         ax.margins(x=0.15)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-        ax.set_xlabel("share of the region's citizens on a blacklist at the end of the run "
+        ax.set_xlabel(f"share of the region's {who} on a blacklist at the end of the run "
                       "(number listed in brackets)")
         return _svg(fig, "regions")
 
