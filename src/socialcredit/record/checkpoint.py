@@ -55,11 +55,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _checksums(arr: np.ndarray, pool: ThreadPoolExecutor) -> list[int]:
-    """CRC-32 of each 64 MiB chunk of the array's bytes (zlib releases the GIL)."""
+def _checksum_jobs(arr: np.ndarray, pool: ThreadPoolExecutor) -> list:
+    """CRC-32 of each 64 MiB chunk of the array's bytes, under way in the pool (zlib releases
+    the GIL, so they run while the array is written or the next one read)."""
     raw = memoryview(np.ascontiguousarray(arr)).cast("B")
-    starts = range(0, max(1, len(raw)), CHUNK)
-    return list(pool.map(lambda s: zlib.crc32(raw[s: s + CHUNK]), starts))
+    return [pool.submit(zlib.crc32, raw[s: s + CHUNK]) for s in range(0, max(1, len(raw)), CHUNK)]
+
+
+def _checksums(arr: np.ndarray, pool: ThreadPoolExecutor) -> list[int]:
+    return [job.result() for job in _checksum_jobs(arr, pool)]
 
 
 def _index_checksum(index: dict) -> int:
@@ -87,12 +91,13 @@ def write(folder: Path, meta: dict, arrays: dict[str, np.ndarray], threads: int 
                 arr = np.ascontiguousarray(arr)
                 path = where / f"{name}.{tag}.npy"
                 written.append(path)
+                jobs = _checksum_jobs(arr, pool)  # summed while the bytes go to disk
                 with open(path, "wb") as f:
                     np.lib.format.write_array(f, arr, allow_pickle=False)
                     f.flush()
                     os.fsync(f.fileno())
                 files[name] = {"file": path.name, "dtype": np.lib.format.dtype_to_descr(arr.dtype),
-                               "shape": list(arr.shape), "crc32": _checksums(arr, pool)}
+                               "shape": list(arr.shape), "crc32": [j.result() for j in jobs]}
                 if i == 0:
                     reached("checkpoint-arrays")
         index = {"format": FORMAT, "version": VERSION, "meta": meta, "arrays": files}
