@@ -98,3 +98,21 @@ def test_an_in_memory_run_without_citizens_keeps_none():
     res = socialcredit.run("rongcheng", population=2000, days=2, report=False, citizens=False)
     with pytest.raises(socialcredit.UserError):
         res.citizens
+
+
+def test_results_in_a_notebook_report_and_charts(tmp_path):
+    from matplotlib.figure import Figure
+
+    res = socialcredit.run("rongcheng", population=5000, days=40, report=False)
+    assert "rongcheng" in repr(res) and "5,000" in repr(res)
+    page = res._repr_html_()
+    assert page.startswith("<table>") and "each stands for 140 people" in page
+    figures = res.plot()
+    assert "grades" in figures and all(isinstance(f, Figure) for f in figures.values())
+    assert res.plot("grades").axes  # a chart with something drawn on it
+    with pytest.raises(socialcredit.UserError, match="valid: grades"):
+        res.plot("pie")
+    path = res.report(tmp_path / "r.html")
+    assert path.read_text().count("<svg") >= len(figures)
+    with pytest.raises(socialcredit.UserError, match="never overwritten"):
+        res.report(tmp_path / "r.html")

@@ -100,8 +100,55 @@ class Results:
 
     def __repr__(self) -> str:
         i = self.info
-        return (f"<Results {i['scenario']} population={i['population']} days={i['days']} "
-                f"seed={i['seed']} path={self.path}>")
+        last = self.daily.iloc[-1] if len(self.daily) else {}
+        listed = f" listed={int(last['listed']):,}" if "listed" in last else ""
+        return (f"<Results {i['scenario']} population={int(i['population']):,} "
+                f"days={i['days']} seed={i['seed']} scale={float(i['scale']):.4g}{listed} "
+                f"path={self.path}>")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: what ran and its headline figures."""
+        from html import escape
+
+        i = self.info
+        d = self.daily
+        rows = [("scenario", f"{i['scenario']}: {i.get('title', '')}"),
+                ("citizens", f"{int(i['population']):,} (each stands for "
+                             f"{float(i['scale']):.4g} people)"),
+                ("days", f"{i['days']} from {str(i['start_date'])[:10]}, seed {i['seed']}")]
+        if len(d):
+            for col, label in (("listed", "on a blacklist on the last day"),
+                               ("listed_cumulative", "ever listed"),
+                               ("wrongful_penalties", "wrongful penalties (total)"),
+                               ("wrongful_listings", "wrongful listings (total)")):
+                if col in d:
+                    v = d[col].iloc[-1] if col.startswith("listed") else d[col].sum()
+                    rows.append((label, f"{int(v):,}"))
+        rows.append(("folder", str(self.path) if self.path else "in memory"))
+        rows.append(("tables", ", ".join(self.tables())))
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th>"
+                       f"<td style='text-align:left'>{escape(v)}</td></tr>" for k, v in rows)
+        return f"<table>{body}</table>"
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report of these results to `path` (a new file)."""
+        from ..report import write_report
+        from .folder import guard_new_file
+
+        return write_report(self, guard_new_file(Path(path), "path"))
+
+    def plot(self, name: str | None = None):
+        """The report's charts as matplotlib figures: one by name, or all as a dict."""
+        from ..report import html, plots
+
+        with plots.capture() as figures:
+            html.render(self)
+        if name is None:
+            return dict(figures)
+        if name not in figures:
+            raise UserError(f"no chart {name!r} in this run's report; valid: "
+                            + ", ".join(figures), "plot")
+        return figures[name]
 
 
 def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads: int,

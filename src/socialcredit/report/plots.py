@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from contextlib import contextmanager
 
 import matplotlib
 import numpy as np
@@ -65,8 +66,26 @@ def _x(daily: pd.DataFrame, ax) -> np.ndarray:
     return col(daily, "day").to_numpy()
 
 
+_captured: dict[str, Figure] | None = None
+"""While `capture()` is open, the charts themselves instead of their SVG."""
+
+
+@contextmanager
+def capture():
+    """Collect the report's charts as matplotlib figures, by name (`Results.plot`)."""
+    global _captured
+    _captured = {}
+    try:
+        yield _captured
+    finally:
+        _captured = None
+
+
 def _svg(fig: Figure, name: str) -> str:
     """Render `fig` as inline SVG; ids are salted by `name` so plots on one page never clash."""
+    if _captured is not None:
+        _captured[name] = fig
+        return f"<!-- chart {name} -->"
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"socialcredit-{name}"}):
         fig.savefig(buf, format="svg", bbox_inches="tight",
