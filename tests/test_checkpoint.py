@@ -74,7 +74,7 @@ def _refused(folder) -> str:
 def test_a_checkpoint_is_json_and_npy_arrays_and_nothing_else(interrupted):
     files = sorted(p.name for p in (interrupted / checkpoint.FOLDER).iterdir())
     assert checkpoint.INDEX in files
-    assert all(f == checkpoint.INDEX or f.endswith(".000020.npy") for f in files)
+    assert all(f == checkpoint.INDEX or ".000020-" in f and f.endswith(".npy") for f in files)
     index = json.loads((interrupted / checkpoint.FOLDER / checkpoint.INDEX).read_text())
     assert index["format"] == checkpoint.FORMAT and index["meta"]["day"] == 20
     for entry in index["arrays"].values():
@@ -312,3 +312,13 @@ def test_compare_and_calibrate_refuse_what_cannot_fit(capsys, monkeypatch):
         err = capsys.readouterr().err
         assert err.startswith("socialcredit: error:") and err.count("\n") == 1
         assert "GiB" in err, err
+
+
+def test_a_second_checkpoint_of_the_same_day_never_touches_the_first(copy):
+    before = {p.name: p.read_bytes() for p in (copy / checkpoint.FOLDER).iterdir()}
+    meta, arrays = _load(copy)
+    names = set(before) - {checkpoint.INDEX}
+    checkpoint.write(copy, meta, arrays)
+    after = {p.name for p in (copy / checkpoint.FOLDER).iterdir()}
+    assert not (after - {checkpoint.INDEX}) & names  # new files beside, old ones removed
+    assert _load(copy)[0] == meta

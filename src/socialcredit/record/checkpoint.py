@@ -8,8 +8,8 @@ dtype and shape before anything uses the arrays; the engine then checks the valu
 the scenario and population (engine/run.py).
 
 Writes never damage the previous checkpoint: the new arrays go to files of their own
-(named after the day), then `checkpoint.json` is replaced in one step, then the old files
-are removed. A run killed at any moment leaves a checkpoint.json that names complete files.
+(named after the day, with a tag of their own), then `checkpoint.json` is replaced in one
+step, then the old files are removed. A run killed at any moment leaves a checkpoint.json that names complete files.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import shutil
+import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -82,7 +83,10 @@ def write(folder: Path, meta: dict, arrays: dict[str, np.ndarray], threads: int 
     """
     where = folder / FOLDER
     where.mkdir(exist_ok=True)
-    tag = f"{int(meta.get('day', 0)):06d}"
+    day = meta.get("day")
+    # a tag of its own, so a checkpoint of the same day never overwrites the files of the
+    # checkpoint it replaces
+    tag = f"{day if isinstance(day, int) and 0 <= day < 10**6 else 0:06d}-{uuid.uuid4().hex[:8]}"
     files: dict[str, dict] = {}
     written: list[Path] = []
     try:
