@@ -97,7 +97,7 @@ def test_compare_from_python_gives_the_difference_with_its_interval():
 def test_an_in_memory_run_without_citizens_keeps_none():
     res = socialcredit.run("rongcheng", population=2000, days=2, report=False, citizens=False)
     with pytest.raises(socialcredit.UserError):
-        res.citizens
+        _ = res.citizens
 
 
 def test_results_in_a_notebook_report_and_charts(tmp_path):

@@ -9,7 +9,8 @@ the scenario and population (engine/run.py).
 
 Writes never damage the previous checkpoint: the new arrays go to files of their own
 (named after the day, with a tag of their own), then `checkpoint.json` is replaced in one
-step, then the old files are removed. A run killed at any moment leaves a checkpoint.json that names complete files.
+step, then the old files are removed. A run killed at any moment leaves a checkpoint.json
+that names complete files.
 """
 
 from __future__ import annotations
