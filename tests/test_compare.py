@@ -68,4 +68,4 @@ def test_compare_prints_and_writes_the_table(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "flight_denied" in printed and "95%" in printed
-    assert out.read_text().splitlines()[0].startswith("outcome,a,b,difference")
+    assert out.read_text().splitlines()[0].startswith("outcome,kind,a,b,difference")

@@ -116,3 +116,18 @@ def test_results_in_a_notebook_report_and_charts(tmp_path):
     assert path.read_text().count("<svg") >= len(figures)
     with pytest.raises(socialcredit.UserError, match="never overwritten"):
         res.report(tmp_path / "r.html")
+
+
+def test_compare_names_the_baseline_what_each_outcome_is_and_real_scale(capsys):
+    assert main(["compare", "rongcheng", "--set", "channels.cameras.misattribution=0.03",
+                 "--seeds", "2", "--population", "5000", "--days", "20"]) == 0
+    text = capsys.readouterr().out
+    assert "A: channels.cameras.misattribution = 0.003" in text
+    assert "B: channels.cameras.misattribution = 0.03" in text
+    assert "counts at real scale (x 140)" in text and "last day" in text and "total" in text
+    table = socialcredit.compare("rongcheng", sets=["channels.cameras.misattribution=0.03"],
+                                 seeds=2, population=5000, days=20)
+    kinds = dict(zip(table["outcome"], table["kind"], strict=True))
+    assert kinds["listed"] == "last day" and kinds["penalties"] == "total"
+    scales = dict(zip(table["outcome"], table["scale"], strict=True))
+    assert scales["penalties"] == 140 and scales["mean_score"] == 1

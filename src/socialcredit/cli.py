@@ -183,11 +183,11 @@ def build_parser() -> Parser:
     return p
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool, unit: str = "day"):
     """A progress bar that appears with the first simulated day, so refusals stay one line."""
     if quiet or not err.is_terminal:  # a bar is for people watching, not for logs
         return None, None
-    bar = Progress(TextColumn("[bold]day"), MofNCompleteColumn(), BarColumn(),
+    bar = Progress(TextColumn(f"[bold]{unit}"), MofNCompleteColumn(), BarColumn(),
                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                    console=err, transient=True)
     task = bar.add_task("run", total=None)
@@ -357,32 +357,42 @@ def cmd_compare(a) -> int:
 
     from rich.table import Table
 
-    from .analysis.compare import check_out_file, compare, variants, write_csv
+    from .analysis.compare import changes, check_out_file, compare, variants, write_csv
 
     first, second, what = variants(a.scenario, a.other, a.sets)
     if a.out:
         check_out_file(a.out)  # before the runs, not after them
-    bar, update = _progress(a.quiet)
+    bar, update = _progress(a.quiet, "run")
     try:
         table = compare(first, second, a.seeds, a.population, a.days, update)
     finally:
         if bar and bar.live.is_started:
             bar.stop()
-    t = Table(title=f"{what}: {a.seeds} seeds, difference B - A with 95% interval",
+    for path, before, after in changes(first, a.sets):
+        out.print(f"A: {path} = {before}   B: {path} = {after}", markup=False, soft_wrap=True)
+    scale = table["scale"].max() if len(table) else 1.0
+    real = math.isfinite(scale) and scale != 1.0
+    t = Table(title=f"{what}: {a.seeds} seeds, difference B - A with 95% interval"
+              + (f"; counts at real scale (x {scale:,.4g})" if real else ""),
               title_justify="left")
-    for col in ("outcome", "A", "B", "B - A", "95% interval", "relative"):
-        t.add_column(col, justify="left" if col == "outcome" else "right")
+    for col in ("outcome", "of", "A", "B", "B - A", "95% interval", "relative"):
+        t.add_column(col, justify="left" if col in ("outcome", "of") else "right")
 
     def fmt(x: float, spec: str) -> str:
         return format(x, spec) if math.isfinite(x) else "n/a"  # undefined in some run
 
     for _, r in table.iterrows():
+        k = r["scale"] if real else 1.0
+        spec = ",.0f" if real and k != 1.0 else ",.2f"
         rel = "" if r["relative"] != r["relative"] else fmt(100 * r["relative"], "+.1f") + "%"
         interval = ("n/a" if r["ci95_low"] != r["ci95_low"]
-                    else f"[{r['ci95_low']:+,.2f}, {r['ci95_high']:+,.2f}]")
-        t.add_row(r["outcome"], fmt(r["a"], ",.2f"), fmt(r["b"], ",.2f"),
-                  fmt(r["difference"], "+,.2f"), interval, rel)
+                    else f"[{fmt(k * r['ci95_low'], '+' + spec)}, "
+                    f"{fmt(k * r['ci95_high'], '+' + spec)}]")
+        t.add_row(r["outcome"], r["kind"], fmt(k * r["a"], spec), fmt(k * r["b"], spec),
+                  fmt(k * r["difference"], "+" + spec), interval, rel)
     out.print(t)
+    out.print("of: 'last day' is the state on the run's last day, 'total' the sum over all its "
+              "days; A and B are means over the seeds", soft_wrap=True)
     if a.out:
         write_csv(table, a.out)
         out.print(f"wrote {a.out}")

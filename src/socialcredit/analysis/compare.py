@@ -188,10 +188,13 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
         raise UserError(f"--seeds {seeds} is out of range; valid: 2 to 1000", "--seeds")
     gates = [g.name for g in a.gates if g.name in {x.name for x in b.gates}]
     rows: dict[str, list[tuple[float, float]]] = {}
+    scales = set()
     for seed in range(seeds):
         pair = []
         for s in (a, b):
-            res = run(s, population=population, days=days, seed=seed, report=False)
+            res = run(s, population=population, days=days, seed=seed, report=False,
+                      citizens=False)
+            scales.add(float(res.info["scale"]))
             pair.append(outcomes(res.daily, gates))
             if progress:
                 progress(2 * seed + len(pair), 2 * seeds)
@@ -201,8 +204,30 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
     for k, values in rows.items():
         if k in HARM and not any(x or y for x, y in values):
             continue  # a mechanism neither design has
-        table.append({"outcome": k, **paired(values)})
-    return pd.DataFrame(table)
+        table.append({"outcome": k, "kind": "last day" if k in LAST else "total",
+                      **paired(values)})
+    frame = pd.DataFrame(table)
+    # counts of people at real scale (one scale: both designs stand for the same society)
+    frame["scale"] = scales.pop() if len(scales) == 1 else float("nan")
+    frame.loc[frame["outcome"].isin(UNSCALED), "scale"] = 1.0
+    return frame
+
+
+UNSCALED = {"mean_score", "points_bought"}
+"""Outcomes that are not counts of people or acts: shown as they are."""
+
+
+def changes(a: Scenario, sets: list[str]) -> list[tuple[str, object, object]]:
+    """Each --set change as (path, value in A, value in B), for the comparison's heading."""
+    from ..scenario.schema import resolve_path
+
+    data = a.model_dump(mode="json")
+    out = []
+    for assignment in sets:
+        path, _, text = assignment.partition("=")
+        before, why = resolve_path(data, path.strip())
+        out.append((path.strip(), "(absent)" if why else before, parse_value(text)))
+    return out
 
 
 def paired(values: list[tuple[float, float]]) -> dict[str, float]:
