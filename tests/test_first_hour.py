@@ -131,3 +131,13 @@ def test_compare_names_the_baseline_what_each_outcome_is_and_real_scale(capsys):
     assert kinds["listed"] == "last day" and kinds["penalties"] == "total"
     scales = dict(zip(table["outcome"], table["scale"], strict=True))
     assert scales["penalties"] == 140 and scales["mean_score"] == 1
+
+
+def test_an_unknown_id_in_the_scenario_sources_is_refused(tmp_path, capsys):
+    _, text = socialcredit.load("jinan-dogs")
+    assert "sources = [" in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("sources = [", 'sources = ["S99", ', 1))
+    assert main(["check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "S99" in err and "socialcredit sources" in err

@@ -141,7 +141,8 @@ class Sourced(Strict):
             if part != "assumed" and part not in SOURCE_IDS:
                 raise ValueError(
                     f"unknown source id {part!r}; use an id from SOURCES.md "
-                    "(S1-S21, R1-R11, P1-P4, C) or 'assumed'"
+                    "(S1-S21, R1-R11, P1-P4, C; `socialcredit sources` lists them) or "
+                    "'assumed'"
                 )
         return v
 
@@ -542,6 +543,16 @@ class Meta(Strict):
     targets: str | None = Field(
         default=None, pattern=NAME, description="Reported figures shipped with the package "
         "(scenario/targets/<targets>.csv) that `socialcredit calibrate` fits to by default.")
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, v: list[str]) -> list[str]:
+        for part in (p.strip() for x in v for p in x.replace(";", ",").split(",")):
+            if part and part != "assumed" and part not in SOURCE_IDS:
+                raise ValueError(f"unknown source id {part!r}; use ids from SOURCES.md "
+                                 "(S1-S21, R1-R11, P1-P4, C; `socialcredit sources` lists "
+                                 "them)")
+        return v
 
     @field_validator("start")
     @classmethod
