@@ -322,3 +322,10 @@ def test_a_second_checkpoint_of_the_same_day_never_touches_the_first(copy):
     after = {p.name for p in (copy / checkpoint.FOLDER).iterdir()}
     assert not (after - {checkpoint.INDEX}) & names  # new files beside, old ones removed
     assert _load(copy)[0] == meta
+
+
+def test_a_scenario_with_empty_tables_checkpoints_and_resumes(tmp_path):
+    out = tmp_path / "dogs"
+    socialcredit.run("jinan-dogs", population=200, days=3, checkpoint_every=1, out=out,
+                     report=False)
+    assert (out / store.RESULTS).exists() and not checkpoint.exists(out)

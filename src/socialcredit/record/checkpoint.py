@@ -60,7 +60,7 @@ def _fsync_dir(path: Path) -> None:
 def _checksum_jobs(arr: np.ndarray, pool: ThreadPoolExecutor) -> list:
     """CRC-32 of each 64 MiB chunk of the array's bytes, under way in the pool (zlib releases
     the GIL, so they run while the array is written or the next one read)."""
-    raw = memoryview(np.ascontiguousarray(arr)).cast("B")
+    raw = memoryview(np.ascontiguousarray(arr).reshape(-1).view(np.uint8))  # empty ones too
     return [pool.submit(zlib.crc32, raw[s: s + CHUNK]) for s in range(0, max(1, len(raw)), CHUNK)]
 
 
