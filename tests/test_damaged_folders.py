@@ -18,6 +18,7 @@ import socialcredit
 from socialcredit import cli
 from socialcredit.cli import main
 from socialcredit.report.html import render
+from test_cli import error_line
 
 DAMAGED = "the folder was not written by this version of socialcredit or is damaged"
 LONG = "a" * 300
@@ -42,18 +43,6 @@ def copy(finished, tmp_path) -> Path:
     folder = tmp_path / "copy"
     shutil.copytree(finished, folder)
     return folder
-
-
-def error_line(capsys, argv: list[str]) -> str:
-    """Run the CLI in-process; it must exit 2 with one error line on stderr and no traceback."""
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert status == 2, err
-    assert "Traceback" not in out + err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("socialcredit: error: ")
-    return lines[0]
 
 
 def sql(folder: Path, *statements: str) -> None:
