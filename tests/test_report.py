@@ -13,7 +13,7 @@ from rich.console import Console
 import socialcredit
 from socialcredit.analysis.summary import print_summary
 from socialcredit.report import write_report
-from socialcredit.report.html import SECTIONS
+from socialcredit.report.html import SECTIONS, approx
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,7 @@ def test_report_of_a_run_with_no_columns_no_gates_and_odd_names(results, tmp_pat
     odd = dataclasses.replace(results, run=run, daily=results.daily.drop(columns=gate_cols))
     page = write_report(odd, tmp_path / "nogates.html").read_text(encoding="utf-8")
     assert "This scenario has no gates." in page
+    assert "share of denials" not in _key(page)  # no card that reads "no gates"
     assert "&lt;b&gt;Fish &amp; chips&lt;/b&gt;" in page and "<b>Fish" not in page
 
     bare = dataclasses.replace(results, daily=pd.DataFrame(), listings=results.listings.iloc[:0],
@@ -113,7 +114,7 @@ def test_harm_audit_counts_what_the_daily_table_counts(china):
                      ("association penalties (for a tie's act)", "association_penalties"),
                      ("wrongful penalties", "wrongful_penalties")):
         n = int(d[c].sum())
-        assert _row(harm, label)[:2] == [f"{n:,}", f"≈ {round(n * scale):,}"], label
+        assert _row(harm, label)[:2] == [f"{n:,}", f"≈ {approx(n * scale)}"], label
     false, reports = int(d["false_reports"].sum()), int(d["informant_reports"].sum())
     assert _row(harm, "false reports")[2] == (f"{100 * false / reports:.1f}% of {reports:,} "
                                               "informant reports")
@@ -168,3 +169,57 @@ def test_summary_names_only_the_harms_that_happened(china):
                      ("sabotage_reports", "sabotage reports"),
                      ("representatives_listed", "representatives listed")):
         assert (words in text) == bool(d[c].sum()), words
+
+
+def _key(page: str) -> str:
+    m = re.search(r"<section><h2>Key figures</h2>.*?</section>", page, re.DOTALL)
+    assert m, "no Key figures section"
+    return m.group(0)
+
+
+def _words(page: str) -> str:
+    """The text a reader sees, charts left out."""
+    page = re.sub(r"<(svg|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_a_scale_near_a_thousand_reads_as_a_number_and_real_counts_as_estimates(results,
+                                                                                 tmp_path):
+    # national at its default size: each citizen stands for 999.858 people
+    run = results.run.copy()
+    run["scale"] = 999.858
+    page = write_report(dataclasses.replace(results, run=run),
+                        tmp_path / "scaled.html").read_text(encoding="utf-8")
+    words = _words(page)
+    assert "e+" not in words, re.search(r".{40}e\+.{20}", words).group(0)
+    assert "1,000 real people per simulated citizen" in words
+    listed = int(results.daily["listed_cumulative"].iloc[-1])
+    assert f"≈ {approx(listed * 999.858)} real people" in words
+    assert approx(3_129_756) == "3.13 million" and approx(14_098) == "14,100"
+    assert approx(1_409_800_000) == "1.41 billion" and approx(6) == "6"
+
+
+def test_at_scale_one_counts_are_real_and_not_repeated(results, tmp_path):
+    run = results.run.copy()
+    run["scale"] = 1.0
+    page = write_report(dataclasses.replace(results, run=run),
+                        tmp_path / "one.html").read_text(encoding="utf-8")
+    words = _words(page)
+    assert "1 real person per simulated citizen" in words and "1 real people" not in words
+    assert "≈" not in _words(_key(page)) and "(≈" not in words
+
+
+def test_ever_listed_says_when_listings_outnumber_people(results, tmp_path):
+    d = results.daily
+    assert ("listed more than once" in _key(page_of(results))) == bool(
+        d["listed_new"].sum() > d["listed_cumulative"].iloc[-1])
+    daily = results.daily.copy()
+    daily.loc[daily.index[0], "listed_new"] += 1  # one person listed a second time
+    page = write_report(dataclasses.replace(results, daily=daily),
+                        tmp_path / "twice.html").read_text(encoding="utf-8")
+    new = int(daily["listed_new"].sum())
+    assert f"in {new:,} listings (some listed more than once)" in _words(_key(page))
+
+
+def page_of(results) -> str:
+    return (results.path / "report.html").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -137,8 +138,24 @@ def _num(v, digits: int = 3) -> str:
                                              and abs(v) < 1e15):
         return f"{int(v):,}"
     if isinstance(v, (float, np.floating)):
-        return f"{float(v):,.{digits}g}" if abs(v) < 10 ** digits else f"{float(v):,.0f}"
+        if abs(v) >= 10 ** digits:
+            return f"{float(v):,.0f}"
+        v = float(f"{float(v):.{digits}g}")  # `digits` significant digits, never 1e+03
+        if abs(v) >= 10 ** (digits - 1) or v == 0:
+            return f"{v:,.0f}"
+        return f"{v:,.{digits - 1 - math.floor(math.log10(abs(v)))}f}".rstrip("0").rstrip(".")
     return str(v)
+
+
+def approx(n: float) -> str:
+    """A count at real scale, to the three digits a scaled count can claim: 14,100,
+    3.13 million, 1.41 billion."""
+    n = float(f"{float(n):.3g}")
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if abs(n) >= size:
+            return f"{n / size:.3g} {word}"
+    return f"{round(n):,}"
+
 
 
 def _pct(part: float, whole: float) -> str:
@@ -185,16 +202,19 @@ def _header(info: dict, title: str) -> str:
     """Title and the facts that identify the run: scenario, size, time span, seed, version."""
     pop = info.get("population")
     scale = info.get("scale")
-    people = ""
+    people, per = "", "real people"
     if isinstance(pop, (int, np.integer, float)) and isinstance(scale, (int, np.integer, float)):
-        people = f" (≈ {_num(round(pop * scale))} real people at {_num(scale)} per citizen)"
+        if scale != 1:
+            people = f" (≈ {approx(pop * scale)} real people at {_num(scale)} per citizen)"
+        else:
+            per = "real person"
     start, end = _date(info.get("start_date")), _date(info.get("end_date"))
     meta = [
         ("scenario", f"{info.get('scenario', '')} (from {info.get('source', '')})"),
         ("population", f"{_num(pop)} simulated citizens{people}"),
         ("days", f"{_num(info.get('days'))}" + (f", {start} to {end}" if start else "")),
         ("seed", _num(info.get("seed"))),
-        ("scale", f"{_num(scale)} real people per simulated citizen"),
+        ("scale", f"{_num(scale)} {per} per simulated citizen"),
         ("version", f"socialcredit {info.get('version', '?')}"),
     ]
     if info.get("created"):
@@ -215,31 +235,43 @@ def _key_figures(daily: pd.DataFrame, totals: pd.DataFrame, info: dict,
     scale = info.get("scale")
     scale = float(scale) if isinstance(scale, (int, np.integer, float)) and scale else None
 
-    def real(n: float) -> str:
-        return f"≈ {_num(round(n * scale))} real people" if scale else ""
+    firms = info.get("firms")
+    who = "real people and firms" if isinstance(firms, (int, np.integer)) and firms else \
+        "real people"
+
+    def real(n: float) -> str:  # at scale 1 the count is the real count: nothing to add
+        return f"≈ {approx(n * scale)} {who}" if scale and scale != 1 else ""
 
     penalties = col(daily, "penalties").sum()
     wp = col(daily, "wrongful_penalties").sum()
     new = col(daily, "listed_new").sum()
     wl = col(daily, "wrongful_listings").sum()
     attempts, denied = totals["attempts"].sum(), totals["denied"].sum()
+    ever = _last(daily, "listed_cumulative")
+    # listings outnumber those ever listed when someone is listed twice: say so where both show
+    again = (f"in {_num(int(new))} listings (some listed more than once)"
+             if new > ever else "")
     figs = [
-        ("people listed now", _num(_last(daily, "listed")), real(_last(daily, "listed"))),
-        ("ever listed", _num(_last(daily, "listed_cumulative")),
-         real(_last(daily, "listed_cumulative"))),
+        ("listed now", _num(_last(daily, "listed")), real(_last(daily, "listed"))),
+        ("ever listed", _num(ever), "; ".join(x for x in (real(ever), again) if x)),
         ("wrongful penalties", _num(int(wp)), f"{_pct(wp, penalties)} of {_num(int(penalties))} "
                                               "penalties"),
         ("wrongful listings", _num(int(wl)), f"{_pct(wl, new)} of {_num(int(new))} listings"),
-        ("share of denials", _pct(denied, attempts) if len(totals) else "no gates",
-         f"{_num(int(denied))} of {_num(int(attempts))} gate attempts" if len(totals) else ""),
     ]
+    if len(totals):  # a scenario without gates has no denials to show
+        figs.append(("share of denials", _pct(denied, attempts),
+                     f"{_num(int(denied))} of {_num(int(attempts))} gate attempts"))
     if not points:  # nobody holds points: no penalty takes any
         figs = [f for f in figs if f[0] != "wrongful penalties"]
+    note = (f"Counts are of simulated {'citizens and firms' if 'firms' in who else 'citizens'}: "
+            "listed now on the last day, the rest over the whole run"
+            + ("; beneath the listed counts, the same at real scale (times the run's scale)."
+               if scale and scale != 1 else "."))
     cards = "".join(f'<div class="fig"><div class="v">{escape(v)}</div>'
                     f'<div class="k">{escape(k)}</div><div class="s">{escape(s)}</div></div>'
                     for k, v, s in figs)
     return (f"<section><h2>Key figures</h2>"
-            '<p class="note">Counts are simulated citizens over the whole run.</p>'
+            f'<p class="note">{escape(note)}</p>'
             f'<div class="figs">{cards}</div></section>')
 
 
@@ -495,7 +527,7 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
     if rows:
         body = []
         for name, label, v, detail in rows:
-            scaled = ([f"≈ {_num(round(v * scale))}" if v is not None and name not in NOT_EVENTS
+            scaled = ([f"≈ {approx(v * scale)}" if v is not None and name not in NOT_EVENTS
                        else ""] if real else [])
             body.append([label, _num(v), *scaled, detail])
         header = ["measure", "over the run", *(["at real scale"] if real else []), "detail"]
