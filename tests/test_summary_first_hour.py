@@ -342,3 +342,36 @@ def test_results_kept_in_memory_name_no_folder(china):
     kept = dataclasses.replace(china, path=None)
     out = summary(kept)
     assert "socialcredit summary" not in out and "report.html" not in out
+
+
+# -- what a newcomer reads first ---------------------------------------------------------------
+
+def test_a_changed_scenario_says_what_was_changed():
+    changed = socialcredit.run("rongcheng", population=2000, days=5, report=False,
+                               sets=["channels.cameras.misattribution=0.25",
+                                     "rules.littering.points=-10"])
+    first = summary(changed).splitlines()[:3]
+    assert ("changed with --set: channels.cameras.misattribution=0.25, "
+            "rules.littering.points=-10") in first
+    plain = socialcredit.run("rongcheng", population=2000, days=5, report=False)
+    assert "changed with --set" not in summary(plain)
+
+
+def test_the_scale_reads_as_a_number(national, china):
+    from socialcredit.analysis.summary import scale_text
+
+    assert scale_text(999.858) == "1,000" and scale_text(14098.0) == "14,098"
+    assert scale_text(140.0) == "140" and scale_text(0.5) == "0.5"
+    for res in (national, china):
+        scale = scale_text(float(res.info["scale"]))
+        text = summary(res)
+        assert f"(each stands for {scale} people)" in text
+        assert f"multiply by {scale} for people" in text
+        assert not re.search(r"\de\+\d", text)
+
+
+def test_a_histogram_of_one_point_bins_says_point(tmp_path):
+    hist = pd.DataFrame({"when": ["start", "end", "end"], "score": [12, 12, 9],
+                         "count": [100, 90, 10]})
+    svg = plots.score_distribution(hist)
+    assert "bins of 1 point)" in svg and "bins of 1 points" not in svg

@@ -358,6 +358,7 @@ def cmd_compare(a) -> int:
     from rich.table import Table
 
     from .analysis.compare import changes, check_out_file, compare, variants, write_csv
+    from .analysis.summary import scale_text
 
     first, second, what = variants(a.scenario, a.other, a.sets)
     if a.out:
@@ -373,7 +374,7 @@ def cmd_compare(a) -> int:
     scale = table["scale"].max() if len(table) else 1.0
     real = math.isfinite(scale) and scale != 1.0
     t = Table(title=f"{what}: {a.seeds} seeds, difference B - A with 95% interval"
-              + (f"; counts at real scale (x {scale:,.4g})" if real else ""),
+              + (f"; counts at real scale (x {scale_text(scale)})" if real else ""),
               title_justify="left")
     for col in ("outcome", "of", "A", "B", "B - A", "95% interval", "relative"):
         t.add_column(col, justify="left" if col in ("outcome", "of") else "right")
@@ -413,6 +414,7 @@ def cmd_calibrate(a) -> int:
     from rich.table import Table
 
     from .analysis.calibrate import run_calibration
+    from .analysis.summary import scale_text
 
     bar = None
     tasks: dict[str, int] = {}
@@ -441,7 +443,8 @@ def cmd_calibrate(a) -> int:
         return 0
     fit, table = cal.fit, cal.table
     pop = int(cal.results.info["population"])
-    t = Table(title=f"Fit at {pop:,} citizens (scale {cal.results.info['scale']:,.4g}): "
+    t = Table(title=f"Fit at {pop:,} citizens (scale "
+              f"{scale_text(float(cal.results.info['scale']))}): "
               f"reported vs model", title_justify="left")
     for c in ("date", "figure", "reported", "model", "error", "", "used"):
         t.add_column(c, justify="right" if c in ("reported", "model", "error") else "left")

@@ -16,6 +16,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
+def scale_text(scale: float) -> str:
+    """The real people a simulated citizen stands for, as a reader wants it: 14,098, 1,000
+    (for 999.858), 14, 0.5."""
+    return f"{scale:,.0f}" if scale >= 100 else f"{scale:.3g}"
+
+
 def _n(x: float) -> str:
     return f"{int(round(x)):,}"
 
@@ -40,12 +46,15 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     scale = float(info["scale"])
     where = escape(f" -> {results.path}") if results.path else ""  # names are not markup
     console.print(f"[bold]{escape(str(info['title']))}[/bold]{where}")
-    stands = f" (each stands for {scale:g} people)" if scale != 1 else ""
+    stands = f" (each stands for {scale_text(scale)} people)" if scale != 1 else ""
     start = str(info["start_date"])[:10]
     firms = int(info.get("firms", 0) or 0)
     with_firms = f" and {firms:,} firms" if firms else ""
     console.print(f"{info['population']:,} citizens{with_firms}{stands}, {info['days']} days "
                   f"from {start}, seed {info['seed']}, {info['wall_seconds']:.2f} s")
+    changes = str(info.get("source") or "").split(" --set ")[1:]
+    if changes:  # a changed scenario must not pass for the built-in one
+        console.print(escape(f"changed with --set: {', '.join(changes)}"))
     if daily.empty:
         console.print("no days were run")
         _next_steps(results, console)
@@ -102,7 +111,8 @@ def print_summary(results: Results, console: Console | None = None) -> None:
     for note in facts.act_notes(results).values():
         console.print(escape(note))
     if scale != 1:
-        console.print(f"counts are of simulated citizens; multiply by {scale:g} for people")
+        console.print(f"counts are of simulated citizens; multiply by {scale_text(scale)} for "
+                      "people")
     _next_steps(results, console)
 
 
