@@ -141,3 +141,27 @@ def test_an_unknown_id_in_the_scenario_sources_is_refused(tmp_path, capsys):
     assert main(["check", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "S99" in err and "socialcredit sources" in err
+
+
+def test_compare_at_a_large_scale_prints_the_scale_as_a_number(capsys):
+    assert main(["compare", "rongcheng", "--set", "channels.cameras.misattribution=0.03",
+                 "--seeds", "2", "--population", "50", "--days", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "counts at real scale (x 14,000)" in text and "e+04" not in text
+
+
+def test_the_readme_python_compare_changes_a_section_rongcheng_has():
+    import re
+    from pathlib import Path
+
+    from socialcredit.analysis.compare import apply_set
+    from socialcredit.scenario import load
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r'socialcredit\.compare\("rongcheng", sets=\["([^"]+)"\]', readme)
+    assert examples
+    scenario, _ = load("rongcheng")
+    for assignment in examples:
+        apply_set(scenario, assignment)  # a section rongcheng leaves out would be refused
+    with pytest.raises(socialcredit.UserError, match=r"give the section whole"):
+        apply_set(scenario, "association.enabled=false")
