@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import re
 from html import escape, unescape
 
@@ -304,13 +305,16 @@ def test_where_only_firms_are_listed_regions_rank_their_firms(china):
     firms = dataclasses.replace(china, regions=r)
     out = summary(firms)
     assert "Regions whose firms are listed most and least, of" in out
-    assert "nobody on a blacklist" not in out
+    lists = len(json.loads(china.info["lists"]))
+    assert lists > 1
+    on = f"on any of its {lists} lists"
+    assert "nobody on" not in out
     part = html._regions_section(firms)
-    assert "Share of each region's firms on a blacklist" in text(part)
+    assert f"Share of each region's firms {on}" in text(part)
     assert "<th class=n>firms</th>" in part and "<svg" in part
     nobody = dataclasses.replace(china, regions=r.assign(firms_listed=0))
-    assert "nobody on a blacklist at the end of the run, in any of 62 regions" in summary(nobody)
-    assert "Nobody was on a blacklist" in text(html._regions_section(nobody))
+    assert f"nobody {on} at the end of the run, in any of 62 regions" in summary(nobody)
+    assert f"Nobody was {on}" in text(html._regions_section(nobody))
 
 
 # -- what to open next ------------------------------------------------------------------------
@@ -375,3 +379,43 @@ def test_a_histogram_of_one_point_bins_says_point(tmp_path):
                          "count": [100, 90, 10]})
     svg = plots.score_distribution(hist)
     assert "bins of 1 point)" in svg and "bins of 1 points" not in svg
+
+
+def test_who_is_hit_names_the_groups_it_leaves_out(china):
+    g = china.groups
+    out = g[(g["age_group"] != "firm") & (g["scored"] == 0) & (g["listed"] == 0)
+            & (g["wronged"] == 0) & (g["ever_listed"] == 0) & (g["citizens"] > 0)]
+    assert len(out), "china's children are never scored or listed"
+    n = int(out["citizens"].sum())
+    note = f"({n:,} citizens), never scored, listed or wronged during the run."
+    assert note in text(section(page_of(china), "Who is hit"))
+    assert note in summary(china)
+    shown = sum(r["members"] for r in facts.who_is_hit(china)[1] if not r["_firm"])
+    assert shown + n == int(china.info["population"])  # together they are everyone
+
+
+def test_a_ranking_of_regions_on_few_listings_says_it_is_mostly_chance(china):
+    ranked = facts.regions_ranked(china)
+    few = int(ranked.table.loc[ranked.table["on_list"] > 0, "on_list"].min())
+    assert few < 100
+    assert f"as few as {few:,}" in text(section(page_of(china), "Regions"))
+    assert "much of this order is chance" in summary(china)
+    many = dataclasses.replace(ranked, table=ranked.table.assign(
+        on_list=ranked.table["on_list"].where(ranked.table["on_list"] == 0, 500)))
+    assert facts.regions_chance_note(many) is None
+
+
+def test_without_points_acts_show_no_points_or_wrongful_penalties(national):
+    part = section(page_of(national), "Acts")
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", part)
+    assert "points" not in headers and "wrongful penalties" not in headers
+    assert "points per act" not in headers and "a rule's act is a listing" in text(part)
+
+
+def test_lists_are_called_by_their_names(national, tmp_path):
+    page = page_of(national)
+    assert "Citizens on the dishonest_debtors list each day" in text(section(page, "List size"))
+    assert "citizens on the dishonest_debtors list at the end" in text(section(page, "Regions"))
+    assert "blacklist" not in text(page)
+    assert facts.on_lists(["blacklist"]) == "on the blacklist"
+    assert facts.on_lists([]) == "on a list"

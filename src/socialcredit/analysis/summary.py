@@ -126,6 +126,9 @@ def _who_is_hit(results: Results, console: Console) -> None:
     for r in rows:
         t.add_row(*(_cell(r[c.key], c.kind) for c in cols))
     console.print(t)
+    left_out = facts.groups_left_out(results)
+    if left_out:
+        console.print(escape(left_out[:1].lower() + left_out[1:]))
     note = facts.assumed_channels_note(results, short=True)
     if note:
         console.print(escape(note))
@@ -145,7 +148,8 @@ def _regions(results: Results, console: Console) -> None:
     if ranked is None or len(ranked.table) < 2:
         return
     if not ranked.anyone:
-        console.print(f"nobody on a blacklist at the end of the run, in any of "
+        on = facts.on_lists(json.loads(results.info.get("lists") or "[]"))
+        console.print(f"nobody {on} at the end of the run, in any of "
                       f"{len(ranked.table)} regions")
         return
     whose = "" if ranked.who == "citizens" else " whose firms are"
@@ -160,6 +164,9 @@ def _regions(results: Results, console: Console) -> None:
             t.add_row(escape(r["region"]), escape(r["region_type"]), _n(r["members"]),
                       _n(r["on_list"]), _pct(r["share"]))
     console.print(t)
+    chance = facts.regions_chance_note(ranked, short=True)
+    if chance:
+        console.print(escape(chance))
     none = ranked.nobody
     if none:
         names = ", ".join(none[:8]) + (f" and {len(none) - 8} more" if len(none) > 8 else "")

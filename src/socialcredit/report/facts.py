@@ -137,8 +137,7 @@ def who_is_hit(results) -> tuple[list[Column], list[dict]]:
         n, scored = count(g.get("citizens")), count(g.get("scored"))
         firm = str(g["age_group"]) == "firm"
         listed, wronged = count(g.get("listed")), count(g.get("wronged"))
-        if n == 0 or not (firm or scored or listed or wronged
-                          or count(g.get("ever_listed"))):
+        if _nothing_to_show(g):
             continue
         lowc = sum(count(g.get(f"grade_{x}")) for x in low)
         mean = g.get("mean_score")
@@ -152,6 +151,30 @@ def who_is_hit(results) -> tuple[list[Column], list[dict]]:
             "_firm": firm})
     rows.sort(key=lambda r: r["_firm"])  # people first, then firms, each in table order
     return cols, rows
+
+
+def _nothing_to_show(g) -> bool:
+    """A group row of `groups` that was never scored, listed or wronged (nor is firms)."""
+    if count(g.get("citizens")) == 0:
+        return True
+    return str(g["age_group"]) != "firm" and not any(
+        count(g.get(k)) for k in ("scored", "listed", "wronged", "ever_listed"))
+
+
+def groups_left_out(results) -> str | None:
+    """The sentence naming the groups the who-is-hit table leaves out, so its counts are seen
+    not to add up to the population by design (unscored children, usually)."""
+    groups = results.groups
+    if groups is None or groups.empty or "scored" not in groups.columns:
+        return None
+    out = [g for _, g in groups.iterrows() if count(g.get("citizens")) and _nothing_to_show(g)]
+    if not out:
+        return None
+    labels = [group_label(g["region_type"], g["age_group"]) for g in out]
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    n = sum(count(g.get("citizens")) for g in out)
+    return (f"Left out: {names} ({n:,} citizens), never scored, listed or wronged during the "
+            "run.")
 
 
 ASSUMED_CHANNEL_FIELDS = ("misattribution", "coverage_urban", "coverage_rural", "coverage_listed")
@@ -322,6 +345,34 @@ def regions_ranked(results, n: int = 3) -> Regions | None:
     some = t[t["on_list"] > 0]
     nobody = sorted(t.loc[t["on_list"] <= 0, "region"])
     return Regions(t, who, some.head(n), some.iloc[max(n, len(some) - n):], nobody)
+
+
+def on_lists(lists: list[str]) -> str:
+    """Where a listed person is, in the scenario's own words: "on the dog_confiscated list",
+    "on the blacklist", "on any of its 5 lists"."""
+    if len(lists) > 1:
+        return f"on any of its {len(lists)} lists"
+    if len(lists) == 1:
+        name = str(lists[0])
+        return f"on the {name}" if name.endswith("list") else f"on the {name} list"
+    return "on a list"
+
+
+def regions_chance_note(ranked: Regions | None, short: bool = False) -> str | None:
+    """A warning that the ranking of regions is mostly chance where it rests on few listings:
+    a share from n listed varies with the seed by about 1/sqrt(n) of itself."""
+    if ranked is None or not ranked.anyone:
+        return None
+    few = int(ranked.table.loc[ranked.table["on_list"] > 0, "on_list"].min())
+    if few >= 100:
+        return None
+    if short:
+        return (f"few listed (as few as {few:,} in a region): a share from n listed varies "
+                "with the seed by about 1/√n of itself, so much of this order is chance")
+    return (f"Some regions rest on few listings (as few as {few:,}): a share from n people "
+            "listed varies with the seed by about 1/√n of itself (±32% at 10, ±10% at 100), "
+            "so much of this order is chance; a run with a larger --population, or compare "
+            "over seeds, tells real differences from it.")
 
 
 def story_citizen(results) -> tuple[int, str] | None:

@@ -336,7 +336,7 @@ def _stayed_zero(labels: list[str]) -> str:
 
 def _list_section(daily: pd.DataFrame, lists: list[str], listings: pd.DataFrame) -> str:
     """List size: each distinct series once; a count that stayed 0 named, not drawn."""
-    note = "Citizens on the blacklist each day, and everyone listed at least once so far."
+    note = (f"Citizens {facts.on_lists(lists)} each day, and everyone listed at least once so far.")
     series = [("listed", "listed now"), ("listed_cumulative", "ever listed")]
     series += [(f"{name}_listed", f"on {name}") for name in lists]
     kept, zero = plots.distinct(daily, series)
@@ -383,6 +383,9 @@ def _groups_section(results, unscored: str | None) -> str:
                                                for r in rows],
                    [c.kind != "text" for c in cols])
     notes = [unscored] if unscored else []
+    left_out = facts.groups_left_out(results)
+    if left_out:
+        notes.append(left_out)
     channels = facts.assumed_channels_note(results)
     if channels:
         notes.append(channels if "Sources and assumptions" in channels
@@ -396,8 +399,10 @@ def _regions_section(results) -> str:
     regions with nobody listed are named, not drawn."""
     ranked = facts.regions_ranked(results)
     who = ranked.who if ranked is not None else "citizens"
+    info = results.run.iloc[0].to_dict() if len(results.run) else {}
+    on = facts.on_lists(_names(info, "lists", []))
     head = ('<section><h2>Regions</h2><p class="note">Share of each region\'s '
-            f"{who} on a blacklist at the end of the run, highest first (bars: urban solid, "
+            f"{who} {on} at the end of the run, highest first (bars: urban solid, "
             "rural hatched). The regions table of results.duckdb holds every region at every "
             "snapshot.</p>")
     if ranked is None:
@@ -407,15 +412,15 @@ def _regions_section(results) -> str:
         return head + ('<p class="empty">This scenario has one region, so there is nothing to '
                        "compare; see Who is hit for its groups.</p></section>")
     if not ranked.anyone:
-        return head + ('<p class="empty">Nobody was on a blacklist at the end of the run, in '
+        return head + (f'<p class="empty">Nobody was {on} at the end of the run, in '
                        "any region.</p></section>")
-    svg = plots.region_listed(last[last["on_list"] > 0], who)
+    svg = plots.region_listed(last[last["on_list"] > 0], who, on)
     nobody = sorted(last.loc[last["on_list"] <= 0, "region"])
     points = facts.no_points(results) is None and who == "citizens"
     firms = who == "citizens" and "firms" in last.columns and bool(
         (last["firms"].fillna(0) > 0).any())
     header = ["region", "type", who, "listed", "share listed",
-              *(["mean score", "wronged"] if points else []),
+              *(["mean score (of scored)", "wronged (of all in region)"] if points else []),
               *(["firms listed"] if firms else [])]
 
     def row(r: dict) -> list[str]:
@@ -444,6 +449,9 @@ def _regions_section(results) -> str:
         parts.append(f'<p class="note">Nobody was listed at the end of the run in '
                      f"{len(nobody)} region{'s' if len(nobody) > 1 else ''}, not drawn: "
                      f"{escape(', '.join(nobody))}.</p>")
+    chance = facts.regions_chance_note(ranked)
+    if chance:
+        parts.append(f'<p class="note">{escape(chance)}</p>')
     parts += [f'<p class="note">{escape(which)}</p>', table, "</section>"]
     return "".join(parts)
 
@@ -583,8 +591,10 @@ def _acts_section(acts: pd.DataFrame, notes: dict[str, str] | None = None,
     """Each act: how often committed, observed and penalised, and the points it moved; a note
     for each act penalised more often than committed."""
     head = ('<section><h2>Acts</h2><p class="note">Acts committed by citizens, how many the '
-            "system observed and penalised or rewarded (scored), and the points they moved "
-            "(negative: taken).</p>")
+            + ("system observed and penalised or rewarded (scored), and the points they moved "
+               "(negative: taken).</p>" if points else
+               "system observed, and how many a rule acted on (scored: nobody holds points "
+               "here, so a rule's act is a listing).</p>"))
     if acts.empty:
         return head + '<p class="empty">The scenario defines no acts.</p></section>'
     text = [c for c in ("act", "area", "valence") if c in acts.columns]
@@ -596,7 +606,7 @@ def _acts_section(acts: pd.DataFrame, notes: dict[str, str] | None = None,
                  _num(int(v["observed"])), _pct(v["observed"], v["committed"]),
                  _num(int(v["scored"])), _num(int(v["points"])),
                  _num(int(v["wrongful_penalties"]))]
-        return cells if points else cells[1:5] + cells[6:]
+        return cells if points else cells[1:5]  # no points: none taken, none wrongly
 
     rows = [[acts[c].iloc[i] for c in text] + numbers({c: a[i] for c, a in n.items()})
             for i in range(len(acts))]
@@ -604,7 +614,7 @@ def _acts_section(acts: pd.DataFrame, notes: dict[str, str] | None = None,
     total = ["all", *[""] * (len(text) - 1)][: len(text)] + numbers(sums)
     header = ["points per act", "committed", "observed", "share observed", "scored",
               "points", "wrongful penalties"]
-    header = text + (header if points else header[1:5] + header[6:])
+    header = text + (header if points else header[1:5])
     table = _table(header, rows, [False] * len(text) + [True] * (len(header) - len(text)),
                    total)
     extra = "".join(f'<p class="note">{escape(x[:1].upper() + x[1:])}.</p>'

@@ -394,7 +394,8 @@ def disparate_impact(over_time: pd.DataFrame | None, grades: list[str],
         return _svg(fig, "impact")
 
 
-def region_listed(last: pd.DataFrame, who: str = "citizens") -> str | None:
+def region_listed(last: pd.DataFrame, who: str = "citizens",
+                  on: str = "on a list") -> str | None:
     """Sorted horizontal bars: each region's share listed (`share` of `members`, `on_list`
     of them; urban solid, rural hatched), highest on top; None when nobody is listed."""
     if last.empty or not (last["on_list"] > 0).any():
@@ -421,7 +422,7 @@ def region_listed(last: pd.DataFrame, who: str = "citizens") -> str | None:
         ax.set_xlim(left=0)
         ax.margins(x=0.15)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-        ax.set_xlabel(f"share of the region's {who} on a blacklist at the end of the run "
+        ax.set_xlabel(f"share of the region's {who} {on} at the end of the run "
                       "(number listed in brackets)")
         return _svg(fig, "regions")
 
