@@ -223,3 +223,25 @@ def test_ever_listed_says_when_listings_outnumber_people(results, tmp_path):
 
 def page_of(results) -> str:
     return (results.path / "report.html").read_text(encoding="utf-8")
+
+
+def test_harm_totals_far_apart_get_a_panel_each(china):
+    from socialcredit.report import plots
+    from socialcredit.report.html import _running_totals
+
+    days = pd.date_range("2014-01-01", periods=10)
+    near = pd.DataFrame({"date": days, "wrongful_penalties": 3, "wrongful_listings": 1,
+                         "association_penalties": 0})
+    far = near.assign(association_penalties=100)
+    keys = ["wrongful_penalties", "wrongful_listings", "association_penalties"]
+    assert not plots.harm_apart(near, keys[:2]) and plots.harm_apart(far, keys)
+    with plots.capture() as figs:
+        plots.harm_over_time(far, keys)
+        assert len(figs["harm"].axes) == 3  # one scale would flatten the small ones
+        plots.harm_over_time(near, keys[:2])
+        assert len(figs["harm"].axes) == 1
+    assert _running_totals(keys, far) == (
+        "Running totals of penalties that hit the wrong person, wrongful listings and "
+        "penalties for a tie's act, each in its own panel: their sizes are too far apart for "
+        "one scale. ")
+    assert _running_totals(["wrongful_listings"], near) == "Running totals of wrongful listings. "

@@ -511,6 +511,22 @@ def harm_rows(daily: pd.DataFrame) -> list[tuple[str, str, float | None, str]]:
     return rows
 
 
+RUNNING = {"wrongful_penalties": "penalties that hit the wrong person",
+           "wrongful_listings": "wrongful listings",
+           "association_penalties": "penalties for a tie's act"}
+
+
+def _running_totals(keys: list[str], daily: pd.DataFrame) -> str:
+    """The caption of the harm audit's running totals: what is drawn, and why in panels."""
+    if not keys:
+        return ""
+    words = [RUNNING[k] for k in keys]
+    names = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    apart = (", each in its own panel: their sizes are too far apart for one scale"
+             if plots.harm_apart(daily, keys) else "")
+    return f"Running totals of {names}{apart}. "
+
+
 def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | None,
                   grades: list[str], results=None, points: bool = True) -> str:
     """Harm audit: who was penalised, listed or denied for what they did not do, or for what a
@@ -561,9 +577,8 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
               + (f"; nobody was ever listed among {_never_listed(over_time)}."
                  if _never_listed(over_time) else "."))
     figs = [
-        ("Running totals of penalties that hit the wrong person, of wrongful listings, and of "
-         "penalties for a tie's act. " + ("" if zero_rows else zero_sentence(zero)),
-         cumulative),
+        (_running_totals([k for k, _ in kept], daily)
+         + ("" if zero_rows else zero_sentence(zero)), cumulative),
         ("Expression acts per day; a falling line is chilling: speech given up for fear of "
          "the score.", plots.expression(daily)),
         (impact, plots.disparate_impact(over_time, grades, grade_panel=points)),

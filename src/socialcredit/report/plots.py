@@ -263,10 +263,12 @@ def gate_denials(totals: pd.DataFrame, kinds: list[str] | None = None) -> str | 
         return _svg(fig, "gates")
 
 
-WRONGFUL_COLORS = {"wrongful_penalties": "#d6604d", "wrongful_listings": "#762a83"}
+WRONGFUL_COLORS = {"wrongful_penalties": "#d6604d", "wrongful_listings": "#762a83",
+                   "association_penalties": "#1b7837"}
 
 
-def wrongful(daily: pd.DataFrame, series: list[tuple[str, str]] | None = None) -> str | None:
+def wrongful(daily: pd.DataFrame, series: list[tuple[str, str]] | None = None,
+             name: str = "wrongful") -> str | None:
     """Running totals of wrongful penalties and wrongful listings (or the (column, label)
     pairs of `series`), one panel each."""
     series = series if series is not None else [("wrongful_penalties", "wrongful penalties"),
@@ -285,7 +287,7 @@ def wrongful(daily: pd.DataFrame, series: list[tuple[str, str]] | None = None) -
             ax.set_title(f"{label}, cumulative", fontsize=9)
             ax.set_ylim(bottom=0, top=max(1.0, float(d[key].max()) * 1.05))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        return _svg(fig, "wrongful")
+        return _svg(fig, name)
 
 
 HARM_LINES = (("wrongful_penalties", "wrongful penalties", "#d6604d"),
@@ -293,13 +295,23 @@ HARM_LINES = (("wrongful_penalties", "wrongful penalties", "#d6604d"),
               ("association_penalties", "association penalties", "#1b7837"))
 
 
+def harm_apart(daily: pd.DataFrame, keys: list[str], ratio: float = 20) -> bool:
+    """Whether the running totals of `keys` end too far apart (the largest over `ratio` times
+    the smallest) to read on one scale: the small ones would lie flat on the axis."""
+    ends = [float(col(daily, k).sum()) for k in keys]
+    return len(ends) > 1 and max(ends) > ratio * max(min(ends), 1.0)
+
+
 def harm_over_time(daily: pd.DataFrame, only: list[str] | None = None) -> str | None:
     """Running totals of wrongful penalties, wrongful listings and association penalties
-    (those named in `only`, when given)."""
+    (those named in `only`, when given): on one scale, or a panel each when their sizes are
+    too far apart for one."""
     lines = [line for line in HARM_LINES if line[0] in daily.columns
              and (only is None or line[0] in only)]
     if daily.empty or not lines:
         return None
+    if harm_apart(daily, [k for k, _, _ in lines]):
+        return wrongful(daily, [(k, label) for k, label, _ in lines], name="harm")
     with matplotlib.rc_context(STYLE):
         fig, (ax,) = _figure()
         full = daily.assign(**{f"_{k}": col(daily, k).cumsum() for k, _, _ in lines})
