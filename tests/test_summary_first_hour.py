@@ -419,3 +419,10 @@ def test_lists_are_called_by_their_names(national, tmp_path):
     assert "blacklist" not in text(page)
     assert facts.on_lists(["blacklist"]) == "on the blacklist"
     assert facts.on_lists([]) == "on a list"
+
+
+def test_chart_shares_keep_two_digits_and_never_round_to_everyone():
+    assert plots._share(0.0261) == "2.6%"  # the summary's 2.61%, not 3%
+    assert plots._share(0.9994) == "99.9%"  # some are not in the grade: not 100%
+    assert plots._share(1.0) == "100%" and plots._share(0.0) == "0%"
+    assert plots._share(0.00058) == "0.058%" and plots._share(1e-9) == "<0.001%"

@@ -133,7 +133,17 @@ def grade_shares(daily: pd.DataFrame, grades: list[str]) -> str | None:
 def _share(x: float) -> str:
     """A share as a short percentage that keeps small but non-zero shares visible."""
     pct = 100 * float(x)
-    return f"{pct:.2g}%" if 0 < pct < 1 else f"{pct:.0f}%"
+    if pct in (0, 100) or not np.isfinite(pct):
+        return f"{pct:.0f}%"
+    if 0 < pct < 0.001:
+        return "<0.001%"
+    if pct < 10:  # two digits: 2.6%, not 3%
+        return f"{pct:.2g}%"
+    text, digits = f"{pct:.0f}", 0
+    while text == "100" and digits < 4:  # 99.94% is not everyone
+        digits += 1
+        text = f"{pct:.{digits}f}"
+    return f"{text}%"
 
 
 def _nice(step: float) -> int:
