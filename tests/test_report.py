@@ -245,3 +245,16 @@ def test_harm_totals_far_apart_get_a_panel_each(china):
         "penalties for a tie's act, each in its own panel: their sizes are too far apart for "
         "one scale. ")
     assert _running_totals(["wrongful_listings"], near) == "Running totals of wrongful listings. "
+
+
+def test_one_of_a_kind_is_said_in_the_singular():
+    from socialcredit.report.html import harm_rows
+
+    daily = pd.DataFrame({"date": pd.date_range("2014-01-01", periods=2),
+                          "appeals_filed": [1, 0], "appeals_upheld": [1, 0],
+                          "wrongful_days_cleared": [10, 0], "wrongful_listings": [1, 0],
+                          "listed_new": [1, 0]})
+    details = {label: detail for _, label, _, detail in harm_rows(daily)}
+    assert details["appeals upheld"] == "100.0% of 1 appeal filed"
+    assert details["mean days to clear a wrongful listing"] == "over 1 upheld appeal"
+    assert details["wrongful listings"] == "100.0% of 1 listing"

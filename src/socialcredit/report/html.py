@@ -158,6 +158,16 @@ def approx(n: float) -> str:
 
 
 
+ONE = {"penalties": "penalty", "listings": "listing", "appeals filed": "appeal filed",
+       "upheld appeals": "upheld appeal", "informant reports": "informant report",
+       "gate attempts": "gate attempt"}
+
+
+def _count(n: int, words: str) -> str:
+    """'3 listings', '1 listing'."""
+    return f"{_num(n)} {ONE.get(words, words) if n == 1 else words}"
+
+
 def _pct(part: float, whole: float) -> str:
     """`part` as a percentage of `whole`, or '–' when `whole` is zero."""
     if not whole:
@@ -254,13 +264,13 @@ def _key_figures(daily: pd.DataFrame, totals: pd.DataFrame, info: dict,
     figs = [
         ("listed now", _num(_last(daily, "listed")), real(_last(daily, "listed"))),
         ("ever listed", _num(ever), "; ".join(x for x in (real(ever), again) if x)),
-        ("wrongful penalties", _num(int(wp)), f"{_pct(wp, penalties)} of {_num(int(penalties))} "
-                                              "penalties"),
-        ("wrongful listings", _num(int(wl)), f"{_pct(wl, new)} of {_num(int(new))} listings"),
+        ("wrongful penalties", _num(int(wp)),
+         f"{_pct(wp, penalties)} of {_count(int(penalties), 'penalties')}"),
+        ("wrongful listings", _num(int(wl)), f"{_pct(wl, new)} of {_count(int(new), 'listings')}"),
     ]
     if len(totals):  # a scenario without gates has no denials to show
         figs.append(("share of denials", _pct(denied, attempts),
-                     f"{_num(int(denied))} of {_num(int(attempts))} gate attempts"))
+                     f"{_num(int(denied))} of {_count(int(attempts), 'gate attempts')}"))
     if not points:  # nobody holds points: no penalty takes any
         figs = [f for f in figs if f[0] != "wrongful penalties"]
     note = (f"Counts are of simulated {'citizens and firms' if 'firms' in who else 'citizens'}: "
@@ -492,13 +502,14 @@ def harm_rows(daily: pd.DataFrame) -> list[tuple[str, str, float | None, str]]:
         v: float | None = int(total[name])
         detail = ""
         if of is not None and total.get(of[0]):
-            detail = f"{_pct(total[name], total[of[0]])} of {_num(int(total[of[0]]))} {of[1]}"
+            detail = f"{_pct(total[name], total[of[0]])} of {_count(int(total[of[0]]), of[1])}"
         if name == "wrongful_days_cleared":  # a mean over upheld appeals, not a count
             if "appeals_upheld" not in total:
                 continue
             upheld = int(total["appeals_upheld"])
             v = total[name] / upheld if upheld else None
-            detail = f"over {_num(upheld)} upheld appeals" if upheld else "no appeal was upheld"
+            detail = (f"over {_count(upheld, 'upheld appeals')}" if upheld
+                      else "no appeal was upheld")
         elif name == "association_penalties" and "association_points" in total:
             detail = f"{_num(int(total['association_points']))} points taken"
         elif name == "expression_acts" and len(daily):
