@@ -258,3 +258,13 @@ def test_one_of_a_kind_is_said_in_the_singular():
     assert details["appeals upheld"] == "100.0% of 1 appeal filed"
     assert details["mean days to clear a wrongful listing"] == "over 1 upheld appeal"
     assert details["wrongful listings"] == "100.0% of 1 listing"
+
+
+def test_the_header_names_the_scenario_once_and_any_change(results, tmp_path):
+    from socialcredit.report.html import _scenario_line
+
+    assert _scenario_line({"scenario": "jinan-dogs", "source": "jinan-dogs"}) == "jinan-dogs"
+    assert _scenario_line({"scenario": "mine", "source": "mine.toml"}) == "mine (from mine.toml)"
+    assert _scenario_line({"scenario": "rongcheng", "source": "rongcheng --set a.b=1 --set "
+                           "c.d=2"}) == "rongcheng, changed with --set a.b=1, c.d=2"
+    assert "<th>scenario</th><td>rongcheng</td>" in page_of(results)

@@ -26,6 +26,7 @@ h1{font-size:1.6em;margin:.2em 0 .3em}h2{font-size:1.2em;margin:1.8em 0 .4em;
 p.note{color:#555;margin:.3em 0 .6em}.empty{color:#777;font-style:italic}
 table{border-collapse:collapse;margin:.5em 0;font-size:13px}
 th,td{padding:.2em .7em;border-bottom:1px solid #eee;text-align:left}
+td:first-child{white-space:nowrap}
 th{background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:600;border-top:1px solid #bbb}
 table.meta th{background:none;font-weight:600;color:#555}
@@ -220,7 +221,7 @@ def _header(info: dict, title: str) -> str:
             per = "real person"
     start, end = _date(info.get("start_date")), _date(info.get("end_date"))
     meta = [
-        ("scenario", f"{info.get('scenario', '')} (from {info.get('source', '')})"),
+        ("scenario", _scenario_line(info)),
         ("population", f"{_num(pop)} simulated citizens{people}"),
         ("days", f"{_num(info.get('days'))}" + (f", {start} to {end}" if start else "")),
         ("seed", _num(info.get("seed"))),
@@ -232,6 +233,17 @@ def _header(info: dict, title: str) -> str:
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in meta)
     return (f"<header><h1>{escape(title)}</h1>"
             f'<table class="meta"><tbody>{rows}</tbody></table></header>')
+
+
+def _scenario_line(info: dict) -> str:
+    """The scenario's name, and where it came from when that says more than the name: a
+    file, or the --set changes made to it."""
+    name, source = str(info.get("scenario", "")), str(info.get("source", "") or "")
+    if not source or source == name:
+        return name
+    base, *changes = source.split(" --set ")
+    where = "" if base == name else f" (from {base})"
+    return name + where + (f", changed with --set {', '.join(changes)}" if changes else "")
 
 
 def _last(daily: pd.DataFrame, name: str) -> int:
