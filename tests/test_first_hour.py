@@ -165,3 +165,17 @@ def test_the_readme_python_compare_changes_a_section_rongcheng_has():
         apply_set(scenario, assignment)  # a section rongcheng leaves out would be refused
     with pytest.raises(socialcredit.UserError, match=r"give the section whole"):
         apply_set(scenario, "association.enabled=false")
+
+
+def test_a_log_of_the_first_run_says_when_compiling_ended(monkeypatch, tmp_path, capsys):
+    def warm_up(scenario, report=None):
+        for k in (1, 2, 3):
+            report(k, 20.0 * k)
+        return 60.0
+
+    monkeypatch.setattr("socialcredit.engine.run.warm_up", warm_up)
+    assert main(["run", "--population", "2000", "--days", "2", "--no-report", "--no-citizens",
+                 "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err  # not a terminal: no live status line, so a line after
+    assert "compiling the kernels, once" in err
+    assert "compiled 3 kernels in 60 s, not counted in the run's timings" in err

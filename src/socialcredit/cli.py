@@ -205,15 +205,22 @@ def _compiling(quiet: bool):
     returns the callback and a function that clears the line."""
     if quiet:
         return None, lambda: None
-    if not err.is_terminal:
-        said = []
+    if not err.is_terminal:  # a log, not a screen: one line before, one after
+        said: list[tuple[int, float]] = []
 
         def note(kernels: int, seconds: float) -> None:
             if not said:
                 err.print("compiling the kernels, once (about a minute; later runs start at "
                           "once) ...")
-                said.append(True)
-        return note, lambda: None
+            said[:] = [(kernels, seconds)]
+
+        def finished() -> None:
+            if said:
+                kernels, seconds = said[0]
+                err.print(f"compiled {kernels} kernel{'' if kernels == 1 else 's'} in "
+                          f"{seconds:.0f} s, not counted in the run's timings")
+                said.clear()
+        return note, finished
     status = err.status("compiling the kernels, once (about a minute; later runs start at "
                         "once)")
 
