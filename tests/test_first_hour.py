@@ -179,3 +179,9 @@ def test_a_log_of_the_first_run_says_when_compiling_ended(monkeypatch, tmp_path,
     err = capsys.readouterr().err  # not a terminal: no live status line, so a line after
     assert "compiling the kernels, once" in err
     assert "compiled 3 kernels in 60 s, not counted in the run's timings" in err
+
+
+def test_check_counts_in_words_a_reader_would_use(tmp_path, capsys):
+    assert main(["check", "rongcheng"]) == 0
+    out = capsys.readouterr().out
+    assert "1 list," in out and "1 lists" not in out and "19 acts" in out

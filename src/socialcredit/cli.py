@@ -327,10 +327,15 @@ def cmd_check(a) -> int:
     s = parse(text, where)
     n_assumed = sum(1 for sec in (s.acts, s.channels, s.rules, s.grades, s.lists, s.gates)
                     for x in sec if x.source == "assumed")
-    out.print(f"{where}: valid scenario {s.scenario.name!r}: {len(s.acts)} acts, "
-              f"{len(s.channels)} channels, {len(s.rules)} rules, {len(s.grades)} grades, "
-              f"{len(s.lists)} lists, {len(s.gates)} gates; {n_assumed} entries wholly assumed",
-              soft_wrap=True)
+
+    def n(count: int, one: str, many: str = "") -> str:
+        return f"{count} {one if count == 1 else many or one + 's'}"
+
+    parts = ", ".join(n(len(sec), word) for sec, word in (
+        (s.acts, "act"), (s.channels, "channel"), (s.rules, "rule"), (s.grades, "grade"),
+        (s.lists, "list"), (s.gates, "gate")))
+    out.print(f"{where}: valid scenario {s.scenario.name!r}: {parts}; "
+              f"{n(n_assumed, 'entry', 'entries')} wholly assumed", soft_wrap=True)
     return 0
 
 
