@@ -632,7 +632,7 @@ def _acts_section(acts: pd.DataFrame, notes: dict[str, str] | None = None,
             + ("system observed and penalised or rewarded (scored), and the points they moved "
                "(negative: taken).</p>" if points else
                "system observed, and how many a rule acted on (scored: nobody holds points "
-               "here, so a rule's act is a listing).</p>"))
+               "here, so rules act by listing).</p>"))
     if acts.empty:
         return head + '<p class="empty">The scenario defines no acts.</p></section>'
     text = [c for c in ("act", "area", "valence") if c in acts.columns]
