@@ -163,9 +163,12 @@ METRICS = ("mean_score", "listed", "listed_cumulative", "acts_committed", "acts_
            "penalties", "wrongful_penalties", "wrongful_listings", "appeals_upheld")
 HARM = ("association_penalties", "ties_cut", "children_denied", "expression_acts",
         "informant_reports", "false_reports", "sabotage_reports", "points_bought",
-        "complied_under_pressure", "representatives_listed")
+        "complied_under_pressure", "representatives_listed", "exits_complied",
+        "disclosed_cumulative", "disclosure_views", "wrongfully_disclosed",
+        "ties_cut_by_disclosure", "repairs_applied", "repairs_granted", "approval")
 """Harm-audit counts compared when either run has any."""
-LAST = {"mean_score", "listed", "listed_cumulative"}
+LAST = {"mean_score", "listed", "listed_cumulative", "disclosed_cumulative",
+        "wrongfully_disclosed", "approval"}
 
 
 def outcomes(daily: pd.DataFrame, gates: list[str]) -> dict[str, float]:
@@ -173,7 +176,7 @@ def outcomes(daily: pd.DataFrame, gates: list[str]) -> dict[str, float]:
     out = {m: float(daily[m].iloc[-1] if m in LAST else daily[m].sum()) for m in METRICS}
     for m in HARM:
         if m in daily.columns:
-            out[m] = float(daily[m].sum())
+            out[m] = float(daily[m].iloc[-1] if m in LAST else daily[m].sum())
     for g in gates:
         out[f"{g}_denied"] = float(daily[f"{g}_denied"].sum())
     return out
@@ -199,7 +202,8 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
             if progress:
                 progress(2 * seed + len(pair), 2 * seeds)
         for k in pair[0]:
-            rows.setdefault(k, []).append((pair[0][k], pair[1][k]))
+            if k in pair[1]:  # an outcome only one design records cannot be compared
+                rows.setdefault(k, []).append((pair[0][k], pair[1][k]))
     table = []
     for k, values in rows.items():
         if k in HARM and not any(x or y for x, y in values):
@@ -213,7 +217,7 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
     return frame
 
 
-UNSCALED = {"mean_score", "points_bought"}
+UNSCALED = {"mean_score", "points_bought", "approval"}
 """Outcomes that are not counts of people or acts: shown as they are."""
 
 

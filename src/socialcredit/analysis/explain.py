@@ -37,6 +37,34 @@ def _citizen_row(folder: Path, citizen: int, rows: int) -> tuple[dict, list[int]
     return me, [int(c) for c in tracked]
 
 
+def _public_days(scenario_text: str) -> dict:
+    """For each published list, the days a listing made on a date is public (R10's limits
+    by severity from their date on)."""
+    from ..scenario.load import parse
+    from ..scenario.schema import SEVERITY_DAYS
+
+    try:
+        scenario = parse(scenario_text, "results")
+    except UserError:
+        return {}
+    out = {}
+    for x in scenario.lists:
+        d = x.disclosure
+        if d is None or not d.enabled:
+            continue
+
+        def days(date, d=d):
+            if d.starts is not None and date < d.starts:
+                return 0
+            if d.severity is not None and (d.limits_from is None or date >= d.limits_from):
+                lo, hi = SEVERITY_DAYS[d.severity]
+                return min(max(d.days, lo), hi)
+            return d.days
+
+        out[x.name] = days
+    return out
+
+
 def _missing(v) -> bool:
     try:
         return bool(pd.isna(v))
@@ -64,6 +92,9 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
                  + (f"score {me['score']} ({grade})" if me["scored"] else "not scored"))
         if me["wrongful_points"]:
             state += f", {me['wrongful_points']} points lost to acts of others"
+        if me.get("approves") is not None:
+            state += (", approves of the system" if me["approves"]
+                      else ", does not approve of the system")
         console.print("At the end: " + escape(state))
     starts = results.score_hist.loc[results.score_hist["when"] == "start", "score"]
     start = f"{int(starts.min())} points" if len(starts) else "the starting score"
@@ -84,10 +115,20 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
         events.append((r["day"], 0, str(r["date"].date()), what, escape(r["channel"]), rule,
                        f"{r['points']:+d}", str(r["score_after"]), escape(r["grade_after"]),
                        note))
+    public = _public_days(info["scenario_text"])
     for _, r in listings.iterrows():
         wrong = "[red]wrongful listing[/red]" if r["wrongful"] else ""
         events.append((r["listed_day"], 1, str(r["listed_on"].date()),
                        escape(f"put on {r['list']}"), "", "", "", "", "", wrong))
+        days = public.get(r["list"], lambda _: 0)(r["listed_on"].date())
+        if days:
+            end = r["listed_day"] + days
+            if r["exit"] != "in force":
+                end = min(end, r["left_day"])
+            events.append((r["listed_day"], 1, str(r["listed_on"].date()),
+                           escape(f"made public for {end - r['listed_day']} days "
+                                  "(counted, not shown)"), "", "", "", "", "",
+                           "[red]wrongfully disclosed[/red]" if r["wrongful"] else ""))
         if r["exit"] != "in force":
             ext = f" after {r['days_listed']} days"
             if r["extensions"]:

@@ -12,8 +12,10 @@ from numba import njit, prange
 from ..record.groups import census_group_table
 from ..scenario.schema import Scenario
 from ..society.population import generate
+from ..stages import attitudes
 from ..stages.associate import weigh_ties
 from ..stages.behave import behave
+from ..stages.disclose import DAY_TALLY, DISC_TALLY, after_listing, in_force
 from ..stages.gates import gates
 from ..stages.lists import LIST_TALLY, comply_under_pressure, update_lists
 from ..stages.observe import observe
@@ -52,6 +54,7 @@ class Simulation:
         if populate:
             generate(self.plan, self.state)
             recount(self.plan, self.state)
+            attitudes.seed(self.plan, self.state)
         self.start_hist = self.state.hist.copy()
         self.daily: list[dict] = []
         self.group_rows: list = []  # snapshots for groups_over_time
@@ -95,9 +98,12 @@ class Simulation:
         t3 = clock()
         rating = rate(plan, state)
         t4 = clock()
+        n0 = state.n_log
         list_tally, restored_ids, restored = update_lists(plan, state, day, scored)
+        disclosed = after_listing(plan, state, day, n0)
+        force = in_force(plan, state, day)
         t5 = clock()
-        gate_counts = gates(plan, state, day)
+        gate_counts = gates(plan, state, day, force.public_share)
         pressured = comply_under_pressure(plan, state, day, int(gate_counts[:, 3].sum()))
         t6 = clock()
         shape = (plan.n_acts, len(plan.region_names))
@@ -106,11 +112,20 @@ class Simulation:
         observed = np.bincount(cell, obs.observed, shape[0] * shape[1]).astype(np.int64)
         committed, observed = committed.reshape(shape), observed.reshape(shape)
         respond(plan, state, committed, observed)
+        lost = attitudes.after_scores(plan, state, day, scored)
+        told, regained = attitudes.told_and_regained(plan, state, day)
         t7 = clock()
         row = self._record(day, rating, committed, observed, scored, list_tally, gate_counts,
                            restored_ids, restored)
         row["points_moved_by_ties"] = tie_moves
         row["complied_under_pressure"] = pressured
+        self._record_disclosure(row, disclosed, force.counts)
+        if attitudes.on(plan):
+            row["approval"] = attitudes.approval(plan, state)
+            row["approval_lost"] = (
+                lost + told + int(disclosed[DISC_TALLY.index("approval_lost_listed")])
+                + int(force.counts[DAY_TALLY.index("approval_lost_denied")]))
+            row["approval_regained"] = regained
         every = plan.scenario.recording.groups_every_days
         if every and (day + 1) % every == 0:
             self.group_rows.append(census_group_table(plan, state, self.date(day)))
@@ -120,6 +135,18 @@ class Simulation:
             self.seconds[name] += b - a
         state.day += 1
         return row
+
+    def _record_disclosure(self, row: dict, new: np.ndarray, force: np.ndarray) -> None:
+        """Disclosure and repair columns of the day."""
+        tally = dict(zip(DISC_TALLY, new.tolist(), strict=True))
+        tally.update(zip(DAY_TALLY, force.tolist(), strict=True))
+        before = self.daily[-2].get("disclosed_cumulative", 0) if len(self.daily) > 1 else 0
+        row["disclosed"] = tally["disclosed"]
+        row["disclosed_cumulative"] = before + tally["disclosed_new"]
+        row["disclosure_views"] = tally["disclosure_views"]
+        row["wrongfully_disclosed"] = tally["wrongfully_disclosed"]
+        row["ties_cut_by_disclosure"] = tally["ties_cut_by_disclosure"]
+        row["repairs_applied"] = tally["repairs_applied"]
 
     def _record(self, day, rating, committed, observed, scored, list_tally, gate_counts,
                 restored_ids, restored) -> dict:

@@ -196,6 +196,20 @@ class Plan:
     # each act in force before the first change (row 0) and from each change on (row k)
     rate_steps: np.ndarray = field(default=None)  # int64[steps], increasing
     rate_table: np.ndarray = field(default=None)  # float64[steps + 1, acts]
+    # disclosure (see `_disclosure`): per list, DISC columns; reach per region type
+    list_disc: np.ndarray = field(default=None)  # float64[lists, len(DISC)]
+    list_reach: np.ndarray = field(default=None)  # float64[lists, 2]: views a day, town/village
+    published_mask: int = 0
+    cut_of_mask: np.ndarray = field(default=None)  # float64[1 << lists]: disclosure cut share
+    disc_cut_key: np.uint64 = np.uint64(0)
+    gate_deny_disclosed: np.ndarray = field(default=None)  # int64[gates]: 0 or 1
+    # credit repair: per list, pieces of the rules' timeline as (first day, wait, rate a
+    # day, success share), and (on, decide days, decisions a day or -1)
+    list_repair: np.ndarray = field(default=None)  # float64[lists, REPAIR_PIECES, 4]
+    list_repair_x: np.ndarray = field(default=None)  # float64[lists, 3]
+    # attitudes
+    att_age_mask: int = 0
+    att_key: np.uint64 = np.uint64(0)
 
     def act_rates(self, day: int) -> np.ndarray:
         """Acts per person per day of each act on `day` (the timeline's piece in force)."""
@@ -347,6 +361,8 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
              if rule_has[i] and rule_points[i] < 0 else 0.0 for i in range(n_acts)]),
     )
     _mechanisms(plan, s)
+    _disclosure(plan, s)
+    _repair(plan, s)
     _rate_timeline(plan, s)
     _blocks(plan)
     return plan
@@ -357,7 +373,9 @@ PSEUDO = ("association", "informant_reward", "points_bought")
 bought. Records under them carry these rule numbers (n_acts + position)."""
 MECH = ("assoc_on", "assoc_share", "cut_share", "score_weight", "score_every", "inform_on",
         "inform_share", "false_rate_day", "reward", "manip_on", "buy_rate_day", "sabotage_rate_day",
-        "chill_on", "chill_strength", "chill_alpha", "comply_per_denial")
+        "chill_on", "chill_strength", "chill_alpha", "comply_per_denial",
+        "att_on", "att_start", "att_penalty", "att_wrongful", "att_listed", "att_denial",
+        "att_disclosed", "att_tie", "att_told_day", "att_keeps", "att_regain_day")
 M = {name: i for i, name in enumerate(MECH)}
 
 
@@ -428,6 +446,19 @@ def _mechanisms(plan: Plan, s: Scenario) -> None:
     co = s.responses.compliance
     if co is not None and co.enabled:
         mech[M["comply_per_denial"]] = co.per_denial
+    at = s.responses.attitudes
+    if at is not None and at.enabled:
+        mech[M["att_on"]] = 1
+        for name, v in (("att_start", at.approval), ("att_penalty", at.after_penalty),
+                        ("att_wrongful", at.after_wrongful), ("att_listed", at.after_listed),
+                        ("att_denial", at.after_denial),
+                        ("att_disclosed", at.after_disclosed), ("att_tie", at.after_tie),
+                        ("att_told_day", at.told_per_year / 365.0),
+                        ("att_keeps", at.told_keeps),
+                        ("att_regain_day", at.regain_per_year / 365.0)):
+            mech[M[name]] = v
+        plan.att_age_mask = _age_mask([a for a in at.ages if a != "firm"])
+    plan.att_key = derive(plan.seed_key ^ stream_id("attitudes"), 0)
     plan.mech = mech
     plan.rule_when = when
     plan.false_acts = np.array([act_idx[x] for x in inf.false_acts] if inf else [],
@@ -448,6 +479,87 @@ def _mechanisms(plan: Plan, s: Scenario) -> None:
                                                               dtype=np.int64)])
     pm.rule_ladder_len = np.concatenate([pm.rule_ladder_len, np.zeros(len(PSEUDO),
                                                                       dtype=np.int64)])
+DISC = ("on", "starts", "days", "lo", "hi", "limits_from", "comply_factor", "cut_share",
+        "tie_calls")
+"""Columns of Plan.list_disc."""
+D = {name: i for i, name in enumerate(DISC)}
+REPAIR_PIECES = 9
+"""A repair rule and up to eight changes."""
+
+
+def _day(s: Scenario, date) -> int:
+    return (date - s.scenario.start).days if date is not None else 0
+
+
+def _disclosure(plan: Plan, s: Scenario) -> None:
+    """Which lists are published, for how long, to whom, and what it does, as arrays."""
+    from ..scenario.schema import SEVERITY_DAYS
+
+    n = len(s.lists)
+    disc = np.zeros((n, len(DISC)))
+    reach = np.zeros((n, 2))
+    for li, x in enumerate(s.lists):
+        d = x.disclosure
+        disc[li, D["lo"]], disc[li, D["hi"]] = 1, 36_500
+        disc[li, D["limits_from"]] = NEVER
+        disc[li, D["comply_factor"]] = 1.0
+        if d is None or not d.enabled:
+            continue
+        disc[li, D["on"]] = 1
+        disc[li, D["starts"]] = _day(s, d.starts)
+        disc[li, D["days"]] = d.days
+        if d.severity is not None:
+            disc[li, D["lo"]], disc[li, D["hi"]] = SEVERITY_DAYS[d.severity]
+            disc[li, D["limits_from"]] = _day(s, d.limits_from)
+        disc[li, D["comply_factor"]] = d.comply_factor
+        disc[li, D["cut_share"]] = d.cut_share
+        if d.dial_tone is not None:
+            disc[li, D["tie_calls"]] = d.dial_tone.calls_per_tie_per_day
+        for t in (0, 1):
+            v = 0.0
+            if d.website is not None:
+                v += d.website.views_per_day
+            if d.screens is not None:
+                v += d.screens.views_per_day
+            if d.app_map is not None:
+                m = d.app_map
+                density = m.density_rural if t else m.density_urban
+                v += m.checks_per_day * density * math.pi * (m.radius_m / 1000.0) ** 2
+            reach[li, t] = v
+    plan.list_disc, plan.list_reach = disc, reach
+    plan.published_mask = sum(1 << li for li in range(n) if disc[li, D["on"]])
+    cut = np.zeros(1 << n)
+    for m in range(1 << n):
+        shares = [disc[li, D["cut_share"]] for li in range(n) if (m >> li) & 1]
+        cut[m] = max(shares, default=0.0)
+    plan.cut_of_mask = cut
+    plan.disc_cut_key = derive(plan.seed_key ^ stream_id("disclosure cuts"), 0)
+    plan.gate_deny_disclosed = np.array([int(g.deny_disclosed) for g in s.gates],
+                                        dtype=np.int64)
+
+
+def _repair(plan: Plan, s: Scenario) -> None:
+    """Each list's credit repair rules as timeline pieces."""
+    n = len(s.lists)
+    rep = np.zeros((n, REPAIR_PIECES, 4))
+    rep[:, :, 0] = NEVER
+    extra = np.zeros((n, 3))
+    for li, x in enumerate(s.lists):
+        r = x.exits.repair
+        if r is None or not r.enabled:
+            continue
+        extra[li] = (1, r.decide_days, -1.0 if r.capacity is None
+                     else r.capacity * plan.population / 1e6)
+        wait, rate, share = r.wait_days, r.apply_per_year / 365.0, r.success_share
+        rep[li, 0] = (-NEVER, wait, rate, share)
+        for k, c in enumerate(r.changes, start=1):
+            wait = c.wait_days if c.wait_days is not None else wait
+            rate = c.apply_per_year / 365.0 if c.apply_per_year is not None else rate
+            share = c.success_share if c.success_share is not None else share
+            rep[li, k] = (_day(s, c.date), wait, rate, share)
+    plan.list_repair, plan.list_repair_x = rep, extra
+
+
 def _rate_timeline(plan: Plan, s: Scenario) -> None:
     """Per-day act rates for each piece of the acts' rate timelines (one row per piece)."""
     start = s.scenario.start

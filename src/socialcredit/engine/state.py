@@ -44,9 +44,9 @@ def is_scored(flags, scored_mask):
     """Whether a citizen with these flags is scored (age group scored, not opted out)."""
     return ((scored_mask >> (flags & AGE)) & 1) == 1 and (flags & UNSCORED) == 0
 
-EXIT_NONE, EXIT_EXPIRED, EXIT_COMPLIED, EXIT_APPEAL = 0, 1, 2, 3
+EXIT_NONE, EXIT_EXPIRED, EXIT_COMPLIED, EXIT_APPEAL, EXIT_REPAIRED = 0, 1, 2, 3, 4
 EXIT_NAMES = {EXIT_NONE: "", EXIT_EXPIRED: "expired", EXIT_COMPLIED: "complied",
-              EXIT_APPEAL: "appeal"}
+              EXIT_APPEAL: "appeal", EXIT_REPAIRED: "repair"}
 
 PERSON = np.dtype([("score", "<i2"), ("wrong", "<i2"), ("flags", "u1"), ("lists", "u1")],
                   align=False)
@@ -67,12 +67,16 @@ class State:
     log_exit: np.ndarray  # int8: EXIT_* (planned while active)
     log_wrongful: np.ndarray  # bool: listed only because of misattributed acts
     log_extended: np.ndarray  # int16: times extended
+    log_repair: np.ndarray  # int32: day the person applies for repair (-1: never)
     active: np.ndarray  # int64: positions in the log of listings in force
     counters: np.ndarray  # int64[4]: log size, active size, on a black list, ever listed
     appeal_booked: np.ndarray  # float64[lists]: day up to which appeal decisions are booked
     deter_seen: np.ndarray  # float64[acts, regions]: average acts recorded a day
     deter_done: np.ndarray  # float64[acts, regions]: average acts committed a day
     chill: np.ndarray  # float64[2, regions]: average expression acts recorded, committed a day
+    repair_booked: np.ndarray  # float64[lists]: day up to which repair decisions are booked
+    approve: np.ndarray  # uint8[(citizens + 7) // 8]: one bit per citizen, approves (R11)
+    approve_n: np.ndarray  # int64[GROUPS]: approvers per census group
     day: int = 0
 
     @property
@@ -113,7 +117,7 @@ class State:
             return
         cap = max(need, 2 * len(self.log_id))
         for name in ("log_id", "log_list", "log_since", "log_until", "log_exit",
-                     "log_wrongful", "log_extended", "active"):
+                     "log_wrongful", "log_extended", "log_repair", "active"):
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: len(old)] = old
@@ -139,12 +143,16 @@ def allocate(plan: Plan) -> State:
         log_exit=np.zeros(cap, dtype=np.int8),
         log_wrongful=np.zeros(cap, dtype=np.bool_),
         log_extended=np.zeros(cap, dtype=np.int16),
+        log_repair=np.zeros(cap, dtype=np.int32),
         active=np.zeros(cap, dtype=np.int64),
         counters=np.zeros(4, dtype=np.int64),
         appeal_booked=np.zeros(len(plan.list_names)),
         deter_seen=np.zeros((plan.n_acts, len(plan.region_names))),
         deter_done=np.zeros((plan.n_acts, len(plan.region_names))),
         chill=np.zeros((2, len(plan.region_names))),
+        repair_booked=np.zeros(len(plan.list_names)),
+        approve=np.zeros((plan.citizens + 7) // 8, dtype=np.uint8),
+        approve_n=np.zeros(GROUPS, dtype=np.int64),
     )
 
 
@@ -182,7 +190,7 @@ def layout(plan: Plan) -> dict[str, tuple[np.dtype, tuple[int, ...] | None]]:
     lists, regions = len(plan.list_names), len(plan.region_names)
     log = {"log_id": np.int64, "log_list": np.int8, "log_since": np.int32,
            "log_until": np.int32, "log_exit": np.int8, "log_wrongful": np.bool_,
-           "log_extended": np.int16, "active": np.int64}
+           "log_extended": np.int16, "log_repair": np.int32, "active": np.int64}
     return {
         "people": (PERSON, (plan.population,)),
         "hist": (np.dtype(np.int64), (plan.pmax - plan.pmin + 1,)),
@@ -193,6 +201,9 @@ def layout(plan: Plan) -> dict[str, tuple[np.dtype, tuple[int, ...] | None]]:
         "deter_seen": (np.dtype(np.float64), (plan.n_acts, regions)),
         "deter_done": (np.dtype(np.float64), (plan.n_acts, regions)),
         "chill": (np.dtype(np.float64), (2, regions)),
+        "repair_booked": (np.dtype(np.float64), (lists,)),
+        "approve": (np.dtype(np.uint8), ((plan.citizens + 7) // 8,)),
+        "approve_n": (np.dtype(np.int64), (GROUPS,)),
     }
 
 
@@ -218,14 +229,15 @@ def _first_bad_person(people, scored_mask, pmin, pmax, masks, firm_from):
 
 
 @njit(cache=True)
-def _first_bad_listing(log_id, log_list, log_since, log_until, log_exit, n_log, active,
-                       n_active, agents, lists, day):
+def _first_bad_listing(log_id, log_list, log_since, log_until, log_exit, log_repair, n_log,
+                       active, n_active, agents, lists, day):
     """The first listing (or active entry) that points outside the log, the agents or the
     lists, or that starts in the future (-1 if none)."""
     for k in range(n_log):
         if (not 0 <= log_id[k] < agents or not 0 <= log_list[k] < lists
-                or not 0 <= log_exit[k] <= 3 or log_since[k] > day or log_since[k] < 0
-                or log_until[k] < log_since[k]):
+                or not 0 <= log_exit[k] <= 4 or log_since[k] > day or log_since[k] < 0
+                or log_until[k] < log_since[k]
+                or (log_repair[k] != -1 and log_repair[k] < log_since[k])):
             return k
     seen = np.zeros(n_log, dtype=np.bool_)
     for j in range(n_active):
@@ -245,16 +257,17 @@ def check(plan: Plan, state: State) -> str | None:
         return f"listing counters {list(c[:2])} do not fit a log of {cap}"
     if c[2] < 0 or c[3] < 0 or c[3] > plan.population:
         return f"list counters {list(c[2:])} are out of range"
-    for name in ("appeal_booked", "deter_seen", "deter_done", "chill"):
+    for name in ("appeal_booked", "repair_booked", "deter_seen", "deter_done", "chill"):
         v = getattr(state, name)
-        if not np.isfinite(v).all() or (name != "appeal_booked" and (v < 0).any()):
+        if not np.isfinite(v).all() or (not name.endswith("_booked") and (v < 0).any()):
             return f"{name} holds values that are not finite and non-negative"
     i = _first_bad_person(state.people, plan.scored_mask, plan.pmin, plan.pmax,
                           1 << len(plan.list_names), plan.citizens)
     if i >= 0:
         return f"agent {i} has a record outside the scenario's ranges"
     k = _first_bad_listing(state.log_id, state.log_list, state.log_since, state.log_until,
-                           state.log_exit, state.n_log, state.active, state.n_active,
+                           state.log_exit, state.log_repair, state.n_log, state.active,
+                           state.n_active,
                            plan.population, len(plan.list_names), state.day)
     if k >= 0:
         return f"listing {k} points outside the log, the agents or the lists"
@@ -262,4 +275,20 @@ def check(plan: Plan, state: State) -> str | None:
     recount(plan, state)
     if not (np.array_equal(hist, state.hist) and np.array_equal(census, state.census)):
         return "the score histogram or census does not match the agents' records"
+    if not np.array_equal(count_approvers(state.people, state.approve), state.approve_n):
+        return "the count of approvers does not match the agents' records"
     return None
+
+
+@njit(parallel=True, cache=True)
+def count_approvers(people, approve):
+    """Approvers per census group, from the approval bits (one pass over the citizens)."""
+    n = len(approve) * 8
+    n = min(n, len(people))
+    nb = (n + (1 << 20) - 1) >> 20
+    part = np.zeros((nb, GROUPS), dtype=np.int64)
+    for b in prange(nb):
+        for i in range(b << 20, min(n, (b + 1) << 20)):
+            if (approve[i >> 3] >> (i & 7)) & 1:
+                part[b, people[i].flags & GROUP] += 1
+    return part.sum(axis=0)

@@ -32,7 +32,7 @@ from .faults import reached
 FOLDER = "checkpoint"
 INDEX = "checkpoint.json"
 FORMAT = "socialcredit-checkpoint"
-VERSION = 3
+VERSION = 4
 CHUNK = 64 << 20
 """Bytes per checksum chunk: chunks are summed in parallel."""
 MAX_INDEX_BYTES = 256 << 20

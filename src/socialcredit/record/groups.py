@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numba import njit, prange
 
-from ..engine.plan import Plan
+from ..engine.plan import M, Plan
 from ..engine.state import AGE, EVER_LISTED, RURAL, State, is_scored
 from ..scenario.schema import AGE_GROUPS
 
@@ -143,6 +143,7 @@ def census_groups(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
     """Groups now, read from the census (no pass over the citizens): citizens, scored, on a
     black list, and scored citizens per grade, by region type and age group."""
     census = state.census  # [lists mask, group, grade slot]
+    views = bool(plan.mech[M["att_on"]])
     masks = np.arange(census.shape[0])
     black = (masks & plan.black_mask) != 0
     rows = []
@@ -160,6 +161,10 @@ def census_groups(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
             for g, name in enumerate(plan.grade_names):
                 row[f"grade_{name}"] = int(per_grade[g])
             row["listed_share"] = listed / citizens
+            if views:  # share who approve, of those in the group who hold a view
+                holds = (plan.att_age_mask >> a) & 1
+                row["approval"] = (int(state.approve_n[a | rural]) / citizens if holds
+                                   else float("nan"))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -169,6 +174,8 @@ def split_snapshot(frame: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.Da
     by a version that made none)."""
     group_cols = ["date", "region_type", "age_group", "citizens", "scored", "listed",
                   *(f"grade_{g}" for g in plan.grade_names), "listed_share"]
+    if "approval" in frame.columns:
+        group_cols.append("approval")
     if "region" not in frame.columns:
         return frame[[c for c in group_cols if c in frame.columns]], pd.DataFrame()
     mine = frame["region"] == ""
@@ -184,4 +191,4 @@ def _int_types(frame: pd.DataFrame) -> dict[str, str]:
     """Count columns back to whole numbers (a frame of both kinds of row may widen them)."""
     return {c: "int64" for c in frame.columns
             if c not in ("date", "region", "region_type", "age_group") and not
-            c.endswith(("_share", "mean_score"))}
+            c.endswith(("_share", "mean_score", "approval"))}

@@ -12,7 +12,7 @@ import pandas as pd
 from numba import njit, prange
 
 from ..engine.loop import Simulation
-from ..engine.plan import PSEUDO
+from ..engine.plan import PSEUDO, M
 from ..engine.state import AGE, EVER_LISTED, EXIT_NAMES, TRACKED, is_scored
 from ..errors import UserError
 from ..scenario.schema import AGE_GROUPS
@@ -362,6 +362,13 @@ def citizen_batches(sim: Simulation, rows: int = CITIZEN_ROWS, lo: int = 0,
         }
         for i, name in enumerate(plan.list_names):
             cols[f"on_{name}"] = pa.array((rec["lists"] >> i) & 1 == 1)
+        if plan.mech[M["att_on"]]:  # approves of the system (empty for who holds no view)
+            ids = np.arange(a, b, dtype=np.int64)
+            mine = ids < plan.citizens
+            bits = np.zeros(m, dtype=np.bool_)
+            bits[mine] = (state.approve[ids[mine] >> 3] >> (ids[mine] & 7)) & 1 == 1
+            holds = mine & ((plan.att_age_mask >> age.astype(np.int64)) & 1 == 1)
+            cols["approves"] = pa.array(bits, mask=~holds)
         yield pa.record_batch(cols)
 
 

@@ -350,6 +350,45 @@ class Grade(Sourced):
         return self
 
 
+class RepairChange(Sourced):
+    """A change of a list's repair rules from a date on (the scenario's timeline)."""
+
+    date: Date
+    wait_days: int | None = Field(default=None, ge=0, le=36_500,
+                                  description="New waiting period, from this date on.")
+    apply_per_year: float | None = Field(default=None, ge=0, le=365,
+                                         description="New rate of applications.")
+    success_share: float | None = Field(default=None, ge=0, le=1,
+                                        description="New share of applications granted.")
+
+
+class Repair(Sourced):
+    """Credit repair: a listed person or firm that has complied applies to leave early."""
+
+    enabled: bool = True
+    wait_days: int = Field(ge=0, le=36_500, description="Days from listing before a person "
+                           "may apply (R10: other agencies took up to 5 years in 2013).")
+    apply_per_year: float = Field(ge=0, le=365, description="Rate at which a listed person, "
+                                  "once the wait is over, complies and applies.")
+    success_share: float = Field(ge=0, le=1, description="Share of applications granted.")
+    decide_days: float = Field(default=15.0, ge=1, le=3650, description="Days from "
+                               "application to decision, at the soonest.")
+    capacity: float | None = Field(
+        default=None, ge=0, le=1e6, description="Applications decided per day per million "
+        "citizens, in the order booked, as for appeals (default: unlimited).")
+    changes: list[RepairChange] = Field(
+        default_factory=list, max_length=8, description="Rule changes from a date on "
+        "(applications follow the rules in force on the day they are made).")
+
+    @field_validator("changes")
+    @classmethod
+    def _in_order(cls, v: list[RepairChange]) -> list[RepairChange]:
+        dates = [c.date for c in v]
+        if dates != sorted(set(dates)):
+            raise ValueError("changes must have distinct dates in increasing order")
+        return v
+
+
 class ListExits(Sourced):
     comply_per_year: float = Field(
         ge=0, le=365, description="Rate at which a listed person complies (repays, repairs) "
@@ -378,6 +417,72 @@ class ListExits(Sourced):
     extend_days: int | None = Field(
         default=None, ge=1, le=36_500, description="Length of that extension (default: the "
         "list's duration_days).")
+    repair: Repair | None = Field(default=None, description="Credit repair: early exit "
+                                  "on application after complying (R10).")
+
+
+SEVERITY_DAYS = {"minor": (1, 90), "general": (90, 365), "serious": (365, 1095)}
+"""R10: how long a disclosure may last by severity, in days (up to 3 months; 3 months to a
+year; 1 to 3 years)."""
+
+
+class Website(Sourced):
+    """The list published on a credit website (S8)."""
+
+    views_per_day: float = Field(ge=0, le=1e6, description="Look-ups of one disclosed "
+                                 "person a day.")
+
+
+class Screens(Sourced):
+    """Names shown on LED screens, on TV and before films (S8)."""
+
+    views_per_day: float = Field(ge=0, le=1e7, description="Audience that sees one "
+                                 "disclosed person a day.")
+
+
+class AppMap(Sourced):
+    """A court app's map of disclosed debtors nearby (S8: within 500 m)."""
+
+    radius_m: float = Field(default=500.0, gt=0, le=100_000)
+    checks_per_day: float = Field(ge=0, le=100, description="Map look-ups a day per person "
+                                  "living within the radius.")
+    density_urban: float = Field(ge=0, le=100_000, description="People per square km in a "
+                                 "town.")
+    density_rural: float = Field(ge=0, le=100_000, description="People per square km in a "
+                                 "village.")
+
+
+class DialTone(Sourced):
+    """A ring-back tone that announces a disclosed debtor to callers (S8)."""
+
+    calls_per_tie_per_day: float = Field(ge=0, le=100, description="Calls from each tie a "
+                                         "day.")
+
+
+class Disclosure(Sourced):
+    """A list made public: who sees a listed person, for how long, and what it does.
+
+    Disclosure is counted, never displayed: no name, photo or number is made up for anyone.
+    """
+
+    enabled: bool = True
+    days: int = Field(ge=1, le=36_500, description="Days a listing stays public from the day "
+                      "it is made (never longer than the listing).")
+    severity: Literal["minor", "general", "serious"] | None = Field(
+        default=None, description="R10's class: from `limits_from`, `days` is held within "
+        "its range (minor up to 90 days, general 90 to 365, serious 365 to 1095).")
+    limits_from: Date | None = Field(default=None, description="First day the severity's "
+                                     "limits apply to new listings (default: from the start).")
+    starts: Date | None = Field(default=None, description="First day new listings are "
+                                "published (timeline; default: from the start).")
+    cut_share: float = Field(default=0.0, ge=0, le=1, description="Chance that each tie of a "
+                             "disclosed person cuts them off.")
+    comply_factor: float = Field(default=1.0, ge=0, le=100, description="Rate of compliance "
+                                 "while public, as a multiple of the list's comply_per_year.")
+    website: Website | None = None
+    screens: Screens | None = None
+    app_map: AppMap | None = None
+    dial_tone: DialTone | None = None
 
 
 class ListDef(Sourced):
@@ -390,6 +495,8 @@ class ListDef(Sourced):
         default=None, description="List that a listed firm's legal representative is put on "
         "at the same time (e.g. barred from management posts).")
     exits: ListExits
+    disclosure: Disclosure | None = Field(default=None, description="Publication of the "
+                                          "list (S8) and how long it lasts (R10).")
 
 
 class Gate(Sourced):
@@ -412,6 +519,9 @@ class Gate(Sourced):
         default=1.0, ge=0, le=1000, description="Attempts by a person whom deny_lists turn "
         "away, as a multiple of `attempts` (people refused try again; R2: 108,000 blocked "
         "purchases came from 12,389 people). Applies while denials are in force.")
+    deny_disclosed: bool = Field(
+        default=False, description="People whose listing is public now are denied (who "
+        "checks the published list turns them away).")
     starts: Date | None = Field(default=None, description="First day denials and perks "
                                    "apply (timeline; before it everyone is let through).")
     ends: Date | None = Field(default=None, description="First day denials and perks no "
@@ -465,10 +575,41 @@ class Calibrate(Sourced):
         return self
 
 
+class Attitudes(Sourced):
+    """Each adult approves of the system or not; what they meet moves it (R11). The form of
+    the response is assumed: every event turns an approver against the system with a chance
+    of its own."""
+
+    enabled: bool = True
+    approval: float = Field(ge=0, le=1, description="Share who approve at the start (R11: "
+                            "about 80% in 2019).")
+    ages: list[AGENT] = Field(default_factory=lambda: ["adult", "elder"],
+                              description="Age groups who hold a view.")
+    after_penalty: float = Field(default=0.0, ge=0, le=1, description="Chance an approver "
+                                 "stops approving when penalised.")
+    after_wrongful: float = Field(default=0.0, ge=0, le=1, description="The same, when the "
+                                  "penalty was for an act they did not commit.")
+    after_listed: float = Field(default=0.0, ge=0, le=1, description="The same, when put on "
+                                "a black list.")
+    after_denial: float = Field(default=0.0, ge=0, le=1, description="The same, per denial "
+                                "at a gate because of a list.")
+    after_disclosed: float = Field(default=0.0, ge=0, le=1, description="The same, when "
+                                   "their listing is made public.")
+    after_tie: float = Field(default=0.0, ge=0, le=1, description="The same, when one of "
+                             "their ties is penalised or disclosed.")
+    told_per_year: float = Field(default=0.0, ge=0, le=365, description="Rate at which a "
+                                 "person is told the risks of the system.")
+    told_keeps: float = Field(default=1.0, ge=0, le=1, description="Share of approvers who "
+                              "still approve once told (R11: 29% of 53%, 0.55).")
+    regain_per_year: float = Field(default=0.0, ge=0, le=365, description="Rate at which "
+                                   "someone who disapproves comes to approve again.")
+
+
 class Responses(Strict):
     deterrence: Deterrence
     chilling: Chilling | None = None
     compliance: Compliance | None = None
+    attitudes: Attitudes | None = None
 
 
 class Association(Sourced):

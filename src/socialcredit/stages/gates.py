@@ -25,7 +25,8 @@ STREAM = stream_id("gates")
 
 @njit(cache=True)
 def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grades,
-           perk_grades, perk_lists, listed_mult, out):
+           perk_grades, perk_lists, listed_mult, deny_disclosed, published, public_share,
+           out):
     n_masks, n_ages, n_slots = census.shape
     unscored = n_slots - 1
     for g in range(len(rate_day)):
@@ -42,8 +43,21 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
                     lam = people * rate_day[g]
                     if m & deny_lists[g]:
                         lam *= listed_mult[g]  # turned away, they try again
-                    n = poisson(key2(gk, cell), 0, lam)
                     graded = s < unscored
+                    if (deny_disclosed[g] and m & published and not m & deny_lists[g]
+                            and not (graded and (deny_grades[g] >> s) & 1)):
+                        # the cell's people whose listing is public now are turned away
+                        shown = 0.0
+                        for li in range(len(public_share)):
+                            if (m & published) >> li & 1:
+                                shown = max(shown, public_share[li])
+                        n = poisson(key2(gk, cell), 0, lam * shown)
+                        out[g, 0] += n
+                        out[g, 1] += n
+                        out[g, 3] += n
+                        lam *= 1.0 - shown
+                        cell += n_masks * n_ages * n_slots  # a stream of its own
+                    n = poisson(key2(gk, cell), 0, lam)
                     out[g, 0] += n
                     if m & deny_lists[g] or (graded and (deny_grades[g] >> s) & 1):
                         out[g, 1] += n
@@ -53,8 +67,10 @@ def _gates(census, day_key, gate_keys, rate_day, age_mask, deny_lists, deny_grad
                         out[g, 2] += n
 
 
-def gates(plan: Plan, state: State, day: int) -> np.ndarray:
-    """Today's (attempts, denied, perks, denied for a list) per gate, as int64[gates, 4]."""
+def gates(plan: Plan, state: State, day: int, public_share: np.ndarray | None = None
+          ) -> np.ndarray:
+    """Today's (attempts, denied, perks, denied for a list) per gate, as int64[gates, 4].
+    `public_share`: of each list's listings in force, the share public now (disclosure)."""
     out = np.zeros((len(plan.gate_names), 4), dtype=np.int64)
     on = ((plan.gate_days[:, 0] <= day) & (day < plan.gate_days[:, 1])).astype(np.int64)
     kids = plan.gate_children
@@ -63,5 +79,6 @@ def gates(plan: Plan, state: State, day: int) -> np.ndarray:
     _gates(state.census, derive(plan.seed_key ^ STREAM, day), plan.gate_keys,
            rate, ages, plan.gate_deny_lists * on,
            plan.gate_deny_grades * on, plan.gate_perk_grades * on, plan.gate_perk_lists * on,
-           plan.gate_listed_mult, out)
+           plan.gate_listed_mult, plan.gate_deny_disclosed * on, plan.published_mask,
+           np.zeros(len(plan.list_names)) if public_share is None else public_share, out)
     return out

@@ -18,13 +18,14 @@ import math
 import numpy as np
 from numba import njit
 
-from ..engine.plan import M, Plan
+from ..engine.plan import D, M, Plan
 from ..engine.random import below, derive, key2, poisson, stream_id, uniform
 from ..engine.state import (
     EVER_LISTED,
     EXIT_APPEAL,
     EXIT_COMPLIED,
     EXIT_EXPIRED,
+    EXIT_REPAIRED,
     GROUP,
     OFFENCES,
     TRACKED,
@@ -35,6 +36,8 @@ from ..society.traits import representative
 from .score import Scored
 
 STREAM = stream_id("lists")
+D_ON, D_STARTS, D_DAYS, D_LO, D_HI, D_LIMITS, D_COMPLY = (
+    D["on"], D["starts"], D["days"], D["lo"], D["hi"], D["limits_from"], D["comply_factor"])
 CORRECTED = -1
 """Ledger act of an upheld appeal that restores points lost to others' acts."""
 RESTORED = -2
@@ -42,18 +45,84 @@ RESTORED = -2
 
 
 @njit(cache=True)
-def _plan_exit(k, li, since, term, wrongful, comply_rate, comply_delay, appeal_share,
-               appeal_days, appeal_cap, appeal_booked, out):
-    """Draw when and why a listing made (or extended) on `since` for `term` days will end.
+def public_until(li, since, disc):
+    """First day a listing made on `since` is no longer public (`since`: never public)."""
+    if disc[li, D_ON] == 0 or since < disc[li, D_STARTS]:
+        return since
+    days = disc[li, D_DAYS]
+    if since >= disc[li, D_LIMITS]:
+        days = min(max(days, disc[li, D_LO]), disc[li, D_HI])
+    return since + np.int64(days)
+
+
+@njit(cache=True)
+def _repair_day(k, li, first, since, until, rep):
+    """Day a listing made on `first` (this term from `since`) is applied to repair; -1 if
+    not before `until`. Applications come at the rate of the
+    rules in force, from `wait` days after listing on: the hazard is walked piece by piece."""
+    e = -math.log(1.0 - uniform(k, 3))
+    n = rep.shape[1]
+    for j in range(n):
+        lo = max(rep[li, j, 0], first + rep[li, j, 1], since)
+        hi = rep[li, j + 1, 0] if j + 1 < n else 1e18
+        hi = min(hi, until)
+        rate = rep[li, j, 2]
+        if lo >= hi or rate <= 0:
+            continue
+        if e < rate * (hi - lo):
+            return np.int64(lo + max(0.0, math.ceil(e / rate)))
+        e -= rate * (hi - lo)
+    return np.int64(-1)
+
+
+@njit(cache=True)
+def decide_repair(p, li, day, k, rep, rep_x, repair_booked, log_until, log_exit):
+    """A person applies for repair today: granted with the share of the rules in force, the
+    decision booked first come, first served (`rep_x` capacity a day; unlimited if < 0) no
+    sooner than `decide_days` from now. A granted repair ends the listing that day."""
+    share = 0.0
+    for j in range(rep.shape[1]):
+        if rep[li, j, 0] <= day:
+            share = rep[li, j, 3]
+    if uniform(k, 0) >= share:
+        return
+    cap = rep_x[li, 2]
+    if cap < 0:
+        decided = day + max(1, int(math.ceil(rep_x[li, 1])))
+    elif cap > 0:
+        slot = max(day + max(1.0, rep_x[li, 1]), repair_booked[li])
+        repair_booked[li] = slot + 1.0 / cap
+        decided = int(math.ceil(slot))
+    else:
+        return  # no capacity: never decided
+    if decided < log_until[p]:
+        log_until[p] = decided
+        log_exit[p] = EXIT_REPAIRED
+
+
+@njit(cache=True)
+def _plan_exit(k, li, first, since, term, wrongful, comply_rate, comply_delay, appeal_share,
+               appeal_days, appeal_cap, appeal_booked, disc, rep, rep_x, repair_booked, out):
+    """Draw when and why a listing made on `first` (this term from `since`, for `term` days)
+    will end, and the day its person applies for repair (-1: never; the application is
+    decided on that day, see `decide_repair`).
 
     With an appeal capacity, decisions are booked first come, first served: an appeal is
     decided at the first free slot on or after `appeal_days` from filing, `appeal_cap`
-    slots a day.
+    slots a day. While the listing is public, compliance comes `comply_factor` times as
+    fast.
     """
     until = since + term
     why = EXIT_EXPIRED
     if comply_rate[li] > 0:
-        t = -math.log(1.0 - uniform(k, 0)) / comply_rate[li]
+        e = -math.log(1.0 - uniform(k, 0))
+        r = comply_rate[li]
+        f = disc[li, D_COMPLY]
+        w = max(0, public_until(li, first, disc) - since)
+        if f != 1.0 and w > 0:
+            t = e / (r * f) if e < r * f * w else w + (e - r * f * w) / r
+        else:
+            t = e / r
         day = since + max(1, int(math.ceil(t))) + comply_delay[li]
         if day < until:
             until = day
@@ -72,17 +141,23 @@ def _plan_exit(k, li, since, term, wrongful, comply_rate, comply_delay, appeal_s
         if day < until:
             until = day
             why = EXIT_APPEAL
-    return until, why
+    applied = np.int64(-1)
+    if rep_x[li, 0] != 0:
+        applied = _repair_day(k, li, first, since, until, rep)
+    return until, why, applied
 
 
 @njit(cache=True)
 def _log(t, li, day, wrongful, k, log_id, log_list, log_since, log_until, log_exit,
-         log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
-         appeal_share, appeal_days, appeal_cap, appeal_booked, out):
+         log_wrongful, log_extended, log_repair, active, counters, duration, comply_rate,
+         comply_delay, appeal_share, appeal_days, appeal_cap, appeal_booked, disc, rep, rep_x,
+         repair_booked, out):
     """Add one listing to the log, with its planned exit."""
-    until, why = _plan_exit(k, li, day, duration[li], wrongful, comply_rate, comply_delay,
-                            appeal_share, appeal_days, appeal_cap, appeal_booked, out)
+    until, why, applied = _plan_exit(k, li, day, day, duration[li], wrongful, comply_rate,
+                                     comply_delay, appeal_share, appeal_days, appeal_cap,
+                                     appeal_booked, disc, rep, rep_x, repair_booked, out)
     p = counters[0]
+    log_repair[p] = applied
     log_id[p] = t
     log_list[p] = li
     log_since[p] = day
@@ -102,8 +177,9 @@ def _log(t, li, day, wrongful, k, log_id, log_list, log_since, log_until, log_ex
 def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, people, census,
            grade_of, pmin, scored_mask, list_reps, region_start, region_size, region_home,
            society_key, age_probs, rep_key, log_id, log_list, log_since, log_until, log_exit,
-           log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
-           appeal_share, appeal_days, appeal_cap, appeal_booked, out):
+           log_wrongful, log_extended, log_repair, active, counters, duration, comply_rate,
+           comply_delay, appeal_share, appeal_days, appeal_cap, appeal_booked, disc, rep,
+           rep_x, repair_booked, out):
     n_lists = len(duration)
     slots = census.shape[2]
     for i in range(len(target)):
@@ -117,9 +193,9 @@ def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, people, ce
                 continue
             wrongful = (wrongmask[i] >> li) & 1 == 1
             _log(t, li, day, wrongful, key2(key2(day_key, t), li), log_id, log_list,
-                 log_since, log_until, log_exit, log_wrongful, log_extended, active, counters,
-                 duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
-                 appeal_booked, out)
+                 log_since, log_until, log_exit, log_wrongful, log_extended, log_repair,
+                 active, counters, duration, comply_rate, comply_delay, appeal_share,
+                 appeal_days, appeal_cap, appeal_booked, disc, rep, rep_x, repair_booked, out)
             rl = list_reps[li]
             if rl < 0:
                 continue
@@ -142,9 +218,9 @@ def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, people, ce
                 counters[3] += 1
             out[8] += 1  # representatives listed
             _log(rp, rl, day, wrongful, key2(key2(day_key, rp), 128 + rl), log_id, log_list,
-                 log_since, log_until, log_exit, log_wrongful, log_extended, active, counters,
-                 duration, comply_rate, comply_delay, appeal_share, appeal_days, appeal_cap,
-                 appeal_booked, out)
+                 log_since, log_until, log_exit, log_wrongful, log_extended, log_repair,
+                 active, counters, duration, comply_rate, comply_delay, appeal_share,
+                 appeal_days, appeal_cap, appeal_booked, disc, rep, rep_x, repair_booked, out)
         me = people[t]
         if (entry[i] & black_mask) != 0 and not (me.flags & EVER_LISTED):
             me.flags |= EVER_LISTED
@@ -155,9 +231,10 @@ def _enter(target, entry, wrongmask, prior, day, day_key, black_mask, people, ce
 def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, grade_of,
           list_grade_mask, list_extend, list_restore, start_points, pmin, pmax, log_id,
           log_list, log_since, log_until, log_exit,
-          log_wrongful, log_extended, active, counters, duration, comply_rate, comply_delay,
-          appeal_share, appeal_days, appeal_cap, appeal_booked, scored_mask, extend_unpaid,
-          extend_days, out, restored_ids, restored_pts):
+          log_wrongful, log_extended, log_repair, active, counters, duration, comply_rate,
+          comply_delay, appeal_share, appeal_days, appeal_cap, appeal_booked, scored_mask,
+          extend_unpaid, extend_days, disc, rep, rep_x, repair_booked, out, restored_ids,
+          restored_pts):
     n_restored = 0
     slots = census.shape[2]
     i = 0
@@ -178,11 +255,13 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
               and uniform(k, 9) < extend_unpaid[li]):
             term = extend_days[li]  # never complied: extended once (R1)
         if term > 0:
-            until, why = _plan_exit(k, li, day, term, log_wrongful[p], comply_rate,
-                                    comply_delay, appeal_share, appeal_days, appeal_cap,
-                                    appeal_booked, out)
+            until, why, applied = _plan_exit(k, li, log_since[p], day, term, log_wrongful[p],
+                                             comply_rate, comply_delay, appeal_share,
+                                             appeal_days, appeal_cap, appeal_booked, disc, rep,
+                                             rep_x, repair_booked, out)
             log_until[p] = until
             log_exit[p] = why
+            log_repair[p] = applied
             log_extended[p] += 1
             out[3] += 1  # extensions
             i += 1
@@ -203,6 +282,9 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
                 after = start_points
                 flags[t] = flags[t] & ~OFFENCES
                 why = RESTORED
+        elif log_exit[p] == EXIT_REPAIRED:
+            out[9] += 1  # repairs granted
+            out[10] += day - log_since[p]  # days from listing to repair
         elif log_exit[p] == EXIT_APPEAL:
             out[5] += 1
             out[6] += day - log_since[p]  # days a wrongful listing lasted
@@ -231,10 +313,11 @@ def _exit(day, day_key, black_mask, score, wrong, lists, flags, hist, census, gr
 
 # out: new listings, exits, wrongful listings, extensions, complied, appeals upheld,
 # days wrongful listings lasted (summed over today's upheld appeals), appeals filed,
-# firms' representatives listed with their firm
+# firms' representatives listed with their firm, repairs granted, days from listing to repair
+# (summed over today's repairs)
 LIST_TALLY = ("listed_new", "list_exits", "wrongful_listings", "list_extensions",
               "exits_complied", "appeals_upheld", "wrongful_days_cleared", "appeals_filed",
-              "representatives_listed")
+              "representatives_listed", "repairs_granted", "repair_days_cleared")
 
 
 def update_lists(plan: Plan, state: State, day: int, scored: Scored):
@@ -248,20 +331,23 @@ def update_lists(plan: Plan, state: State, day: int, scored: Scored):
            plan.region_home, plan.society_key, plan.age_probs, plan.rep_key,
            state.log_id, state.log_list, state.log_since,
            state.log_until, state.log_exit, state.log_wrongful, state.log_extended,
-           state.active, state.counters, plan.list_duration, plan.list_comply_rate,
-           plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
-           plan.list_appeal_cap, state.appeal_booked, out)
+           state.log_repair, state.active, state.counters, plan.list_duration,
+           plan.list_comply_rate, plan.list_comply_delay, plan.list_appeal_share,
+           plan.list_appeal_days, plan.list_appeal_cap, state.appeal_booked, plan.list_disc,
+           plan.list_repair, plan.list_repair_x, state.repair_booked, out)
     restored_ids = np.empty(1024, dtype=np.int64)
     restored_pts = np.empty((1024, 3), dtype=np.int64)
     n = _exit(day, day_key, plan.black_mask, state.score, state.wrong, state.lists, state.flags,
               state.hist, state.census, plan.grade_of, plan.list_grade_mask, plan.list_extend,
               plan.list_restore, plan.start_points, plan.pmin, plan.pmax, state.log_id,
               state.log_list, state.log_since, state.log_until,
-              state.log_exit, state.log_wrongful, state.log_extended, state.active,
-              state.counters, plan.list_duration, plan.list_comply_rate,
+              state.log_exit, state.log_wrongful, state.log_extended, state.log_repair,
+              state.active, state.counters, plan.list_duration, plan.list_comply_rate,
               plan.list_comply_delay, plan.list_appeal_share, plan.list_appeal_days,
               plan.list_appeal_cap, state.appeal_booked, plan.scored_mask,
-              plan.list_extend_unpaid, plan.list_extend_days, out, restored_ids, restored_pts)
+              plan.list_extend_unpaid, plan.list_extend_days, plan.list_disc,
+              plan.list_repair, plan.list_repair_x, state.repair_booked, out, restored_ids,
+              restored_pts)
     return out, restored_ids[:n], restored_pts[:n]
 
 
