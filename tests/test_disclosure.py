@@ -261,3 +261,15 @@ def test_a_resumed_run_with_every_mechanism_gives_the_same_tables(tmp_path):
     same(whole, resumed)
     pd.testing.assert_frame_equal(whole.groups_over_time, resumed.groups_over_time)
     assert np.isfinite(resumed.daily["approval"]).all()
+
+
+def test_ties_cut_on_disclosure_no_longer_pass_penalties_along():
+    loud = (*BASE, "acts.negative_online_comment.rate=30.0", "acts.unpaid_judgment.rate=0.05")
+    kept = run(variant("china", *loud, "lists.dishonest_debtors.disclosure.cut_share=0.0"),
+               days=45)
+    cut = run(variant("china", *loud, "lists.dishonest_debtors.disclosure.cut_share=1.0"),
+              days=45)
+    assert cut.daily["ties_cut_by_disclosure"].sum() > 0
+    assert kept.daily["ties_cut_by_disclosure"].sum() == 0
+    assert (cut.daily["association_penalties"].sum()
+            < kept.daily["association_penalties"].sum())

@@ -35,3 +35,11 @@ def tie(local, d, n, bits, key):
 def informs(informant_key, cid, share):
     """Whether citizen `cid` is an informant (a pure function of the seed and the id)."""
     return uniform(key2(informant_key, cid), 0) < share
+
+
+@njit(inline="always", cache=True)
+def cut_by_disclosure(key, a, b, share):
+    """Whether the tie between agents a and b is cut when one of them is disclosed (decided
+    once per pair, the same from either side)."""
+    lo, hi = min(a, b), max(a, b)
+    return share > 0 and uniform(key2(key, lo), hi) < share

@@ -24,9 +24,9 @@ import numpy as np
 from numba import njit
 
 from ..engine.plan import AGE_BITS, D, M, Plan
-from ..engine.random import derive, key2, poisson, stream_id, uniform
+from ..engine.random import derive, key2, poisson, stream_id
 from ..engine.state import AGE, RURAL, State
-from ..society.ties import tie
+from ..society.ties import cut_by_disclosure, tie
 from . import attitudes
 from .lists import decide_repair, public_until
 
@@ -36,14 +36,6 @@ D_CUT, D_TIE_CALLS = D["cut_share"], D["tie_calls"]
 DISC_TALLY = ("disclosed_new", "ties_cut_by_disclosure", "approval_lost_listed")
 DAY_TALLY = ("disclosed", "wrongfully_disclosed", "disclosure_views", "repairs_applied",
              "approval_lost_denied")
-
-
-@njit(inline="always", cache=True)
-def cut_by_disclosure(key, a, b, share):
-    """Whether the tie between agents a and b is cut when one of them is disclosed (decided
-    once per pair, the same from either side)."""
-    lo, hi = min(a, b), max(a, b)
-    return share > 0 and uniform(key2(key, lo), hi) < share
 
 
 @njit(cache=True)

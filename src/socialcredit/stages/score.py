@@ -19,7 +19,7 @@ from numba import njit, prange
 from ..engine.plan import PSEUDO, M, Plan
 from ..engine.random import below, derive, key2, poisson, stream_id, uniform
 from ..engine.state import GROUP, MAX_OFFENCES, OFFENCE_SHIFT, OFFENCES, TRACKED, State, is_scored
-from ..society.ties import tie
+from ..society.ties import cut_by_disclosure, tie
 from .behave import Acts
 from .observe import Observed
 
@@ -287,9 +287,11 @@ def _spreads(a, n_acts, act_area, assoc_areas, old, new, kind):
 @njit(cache=True)
 def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_area, assoc_on,
             assoc_areas, share, cut_grades, cut_share, ties, reward, grade_of, pmin,
-            region_start, region_size, region_bits, tie_key, day_key, tally):
+            region_start, region_size, region_bits, tie_key, day_key, tally, lists_after,
+            cut_of_mask, disc_key):
     """Second-pass records: a share of each speech penalty on the person's ties (unless the
-    tie has cut them off), and a reward for each informant whose report was applied."""
+    tie has cut them off, for their grade or on their disclosure), and a reward for each
+    informant whose report was applied."""
     n = 0
     for i in range(len(act)):
         if not info[i] & APPLIED:
@@ -325,6 +327,9 @@ def _derive(act, target, region, kind, reporter, info, old, new, n_acts, act_are
                 if cut and uniform(k, d) < cut_share:
                     tally[8] += 1  # ties cut
                     continue
+                if cut_by_disclosure(disc_key, t, region_start[r] + f,
+                                     cut_of_mask[lists_after[i]]):
+                    continue  # cut when the person was disclosed (counted then)
                 d_act[j] = n_acts  # the association pseudo-rule
                 d_actor[j] = t
                 d_target[j] = region_start[r] + f
@@ -494,14 +499,14 @@ def score(plan: Plan, state: State, day: int, acts: Acts, obs: Observed,
     passes = [(first, res1)]
     ledgers = [led1]
     if mech[M["assoc_on"]] or (informed and mech[M["reward"]]):
-        old, new, _, _, _, info = res1
+        old, new, entry, _, prior, info = res1
         da, dac, dt_, drg, dk, dpts = _derive(
             first.act, first.target, first.region, first.kind, first.reporter, info, old, new,
             plan.n_acts, plan.act_area, bool(mech[M["assoc_on"]]), plan.assoc_areas,
             mech[M["assoc_share"]], plan.cut_grades, mech[M["cut_share"]], plan.ties,
             int(mech[M["reward"]]) if informed else 0, plan.grade_of, plan.pmin,
             plan.region_start, plan.region_size, plan.region_bits, plan.tie_key,
-            derive(day_key, 7), tally)
+            derive(day_key, 7), tally, prior | entry, plan.cut_of_mask, plan.disc_cut_key)
         if len(da):
             second = Records(da, dac, dt_, np.full(len(da), -1, dtype=np.int8), drg, dk, dpts,
                              np.full(len(da), -1, dtype=np.int64))
