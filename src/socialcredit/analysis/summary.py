@@ -87,6 +87,8 @@ def print_summary(results: Results, console: Console | None = None) -> None:
         f"appeals {int(daily['appeals_upheld'].sum()):,}")
     for line in harm_lines(daily):
         console.print(line)
+    for line in mechanism_lines(results):
+        console.print(escape(line))
     assoc = facts.association_note(results, short=True)
     if assoc:
         console.print(escape(assoc))
@@ -212,6 +214,45 @@ def harm_lines(daily) -> list[str]:
     if total("points_bought"):
         how.append(f"points bought {total('points_bought'):,}")
     return [f"harm: {'; '.join(items)}" for items in (who, how) if items]
+
+
+def mechanism_lines(results: Results) -> list[str]:
+    """A line each for disclosure, credit repair and approval, where the scenario has them:
+    what was made public and what followed, repairs applied for and granted, and approval on
+    the first and last day."""
+    daily = results.daily
+    if daily.empty:
+        return []
+    m = facts.mechanisms(results)
+
+    def total(name: str) -> int:
+        return int(daily[name].sum()) if name in daily.columns else 0
+
+    def last(name: str) -> int:
+        return int(daily[name].iloc[-1]) if name in daily.columns else 0
+
+    out = []
+    if m.disclosure:
+        shown, wrong = last("disclosed"), last("wrongfully_disclosed")
+        out.append(f"disclosure: {last('disclosed_cumulative'):,} listings made public, "
+                   f"{total('disclosure_views'):,} person-views; on the last day {shown:,} "
+                   f"public, {wrong:,} of them wrongfully"
+                   + (f" ({_pct(wrong / shown)})" if shown else "") + "; "
+                   f"{total('ties_cut_by_disclosure'):,} ties cut by disclosure")
+    if m.repair:
+        applied, granted = total("repairs_applied"), total("repairs_granted")
+        mean = (f", {total('repair_days_cleared') / granted:.1f} days on average from listing "
+                "to repair" if granted else "")
+        share = f" ({_pct(granted / applied)})" if applied else ""
+        out.append(f"repair: {applied:,} applied for, {granted:,} granted{share}{mean}")
+    if m.attitudes is not None and "approval" in daily.columns:
+        share = daily["approval"].dropna()
+        if len(share):
+            out.append(f"approval ({facts.holders(m.attitudes)}): {_pct(share.iloc[0])} on "
+                       f"the first day -> {_pct(share.iloc[-1])} on the last; "
+                       f"{total('approval_lost'):,} turned against the system, "
+                       f"{total('approval_regained'):,} came back (response assumed)")
+    return out
 
 
 def _count_in_grade(rows, results: Results, grade: str) -> int:

@@ -450,3 +450,99 @@ def finite(v) -> bool:
 def count(v) -> int:
     """A stored count as a whole number; 0 for a missing or unreadable value."""
     return int(v) if finite(v) else 0
+
+
+DISCLOSURE_COLUMNS = ("disclosed", "disclosed_cumulative", "disclosure_views",
+                      "wrongfully_disclosed", "ties_cut_by_disclosure")
+REPAIR_COLUMNS = ("repairs_applied", "repairs_granted", "repair_days_cleared")
+
+
+@dataclass
+class Mechanisms:
+    """Which of disclosure, credit repair and attitudes a run's scenario has: the lists it
+    publishes, the lists that can be left by repair, and its attitudes section (None when
+    off). `known` is False when the scenario text is missing and the daily table was read
+    instead."""
+
+    published: list[str]
+    repaired: list[str]
+    attitudes: object | None
+    known: bool = True
+
+    @property
+    def disclosure(self) -> bool:
+        return bool(self.published)
+
+    @property
+    def repair(self) -> bool:
+        return bool(self.repaired)
+
+
+def mechanisms(results) -> Mechanisms:
+    """Disclosure, credit repair and attitudes in this run: from its scenario, or, when the
+    scenario text is missing, from the daily table (a mechanism that never acted then counts
+    as absent; approval is recorded only when attitudes are on)."""
+    s = scenario_of(results)
+    if s is not None:
+        published = [x.name for x in s.lists if x.disclosure is not None and x.disclosure.enabled]
+        repaired = [x.name for x in s.lists
+                    if x.exits.repair is not None and x.exits.repair.enabled]
+        att = s.responses.attitudes
+        return Mechanisms(published, repaired, att if att is not None and att.enabled else None)
+    daily = results.daily
+    acted = {c for c in (*DISCLOSURE_COLUMNS, *REPAIR_COLUMNS)
+             if c in daily.columns and pd.to_numeric(daily[c], errors="coerce").fillna(0).any()}
+    return Mechanisms(["a list"] if acted & set(DISCLOSURE_COLUMNS) else [],
+                      ["a list"] if acted & set(REPAIR_COLUMNS) else [],
+                      True if "approval" in daily.columns else None, known=False)
+
+
+def no_disclosure(m: Mechanisms) -> str | None:
+    """The sentence saying why nothing is disclosed or repaired, or None when either is."""
+    if m.disclosure or m.repair:
+        return None
+    if not m.known:
+        return "Nothing was made public or repaired in this run."
+    return ("This scenario publishes none of its lists and none can be left by credit repair "
+            "(it has no [lists.NAME.disclosure] or [lists.NAME.exits.repair] section), so "
+            "nothing is disclosed or repaired.")
+
+
+def no_attitudes(m: Mechanisms) -> str | None:
+    """The sentence saying why there is no approval to show, or None when there is."""
+    if m.attitudes is not None:
+        return None
+    return ("This scenario does not model what people think of the system (it has no "
+            "[responses.attitudes] section), so there is no approval to show.")
+
+
+def holders(att) -> str:
+    """Who holds a view of the system, in words: "adults and elders"."""
+    ages = list(getattr(att, "ages", None) or ["adult", "elder"])
+    return _and([PLURAL.get(a, a) for a in ages])
+
+
+def approval_note(att) -> str:
+    """Where the approval figures come from: R11 for the starting share and the effect of
+    being told the risks, when the scenario cites it; the rest assumed."""
+    if att is None or att is True:  # scenario text missing: the source cannot be named
+        return ("How events move approval is the scenario's assumption; its text is missing, "
+                "so its sources cannot be named.")
+    from ..sources import split_ids
+
+    r11 = "R11" in split_ids(att.source)
+    parts = []
+    if r11 and "approval" not in att.assumed:
+        parts.append(f"R11 gives the starting share, {att.approval:.0%} (about 80% approved in "
+                     "a 2019 survey)")
+    if r11 and "told_keeps" not in att.assumed and att.told_per_year:
+        parts.append(f"the effect of being told the risks: an approver who is told keeps "
+                     f"approving with chance {att.told_keeps:g} (approval of one aggregated "
+                     "score fell from 53% to 29% once its risks were explained)")
+    sourced = ", and ".join(parts)
+    assumed = [f"{f.replace('_', ' ')} {getattr(att, f):g}" for f in att.assumed
+               if isinstance(getattr(att, f, None), (int, float))]
+    how = ("How penalties, listings, denials at gates and disclosure move approval, how often "
+           "people are told the risks and how fast approval comes back are assumed"
+           + (f" ({', '.join(assumed)})" if assumed else "") + ".")
+    return (sourced[:1].upper() + sourced[1:] + ". " if sourced else "") + how

@@ -40,7 +40,8 @@ svg{max-width:100%;height:auto}
 NO_DAYS = "No days were simulated, so there is nothing to plot."
 SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List size",
             "Denials by gate", "Wrongful penalties", "Who is hit", "Regions", "Harm audit",
-            "Acts", "Sources and assumptions", "Time per stage")
+            "Disclosure and repair", "Approval", "Acts", "Sources and assumptions",
+            "Time per stage")
 
 
 def write_report(results, path: Path) -> Path:
@@ -70,6 +71,8 @@ def render(results) -> str:
     totals = gate_totals(daily, gates)
     title = str(info.get("title") or info.get("scenario") or "Social credit run")
     unscored = facts.no_points(results)
+    mech = facts.mechanisms(results)
+    over_time = getattr(results, "groups_over_time", None)
     body = [
         _header(info, title),
         _key_figures(daily, totals, info, points=unscored is None),
@@ -87,8 +90,10 @@ def render(results) -> str:
         _wrongful_section(daily, points=unscored is None),
         _groups_section(results, unscored),
         _regions_section(results),
-        _harm_section(daily, info, getattr(results, "groups_over_time", None), grades,
-                      results, points=unscored is None),
+        _harm_section(daily, info, over_time, grades, results, points=unscored is None,
+                      mech=mech),
+        _disclosure_section(daily, info, mech, results),
+        _approval_section(daily, info, over_time, mech),
         _acts_section(results.acts, facts.act_notes(results), points=unscored is None),
         _sources_section(results),
         _stages_section(info),
@@ -161,7 +166,7 @@ def approx(n: float) -> str:
 
 ONE = {"penalties": "penalty", "listings": "listing", "appeals filed": "appeal filed",
        "upheld appeals": "upheld appeal", "informant reports": "informant report",
-       "gate attempts": "gate attempt"}
+       "gate attempts": "gate attempt", "repairs granted": "repair granted"}
 
 
 def _count(n: int, words: str) -> str:
@@ -496,9 +501,22 @@ HARM = (
     ("points_bought", "points bought", None),
     ("informant_reward_points", "informant reward points", None),
     ("representatives_listed", "firms' legal representatives listed", None),
+    ("disclosed_cumulative", "listings disclosed (made public)", ("listed_new", "listings")),
+    ("wrongfully_disclosed", "wrongfully disclosed (public on the last day)",
+     ("disclosed", "public on the last day")),
+    ("disclosure_views", "disclosure person-views", None),
+    ("ties_cut_by_disclosure", "ties cut by disclosure", None),
+    ("repairs_applied", "credit repairs applied for", None),
+    ("repairs_granted", "credit repairs granted", ("repairs_applied", "applied for")),
+    ("repair_days_cleared", "mean days from listing to repair", None),
 )
 NOT_EVENTS = {"wrongful_days_cleared", "points_moved_by_ties", "points_bought",
-              "informant_reward_points"}  # days and points: never multiplied by the scale
+              "informant_reward_points", "repair_days_cleared"}  # days and points: never scaled
+MEANS = {"wrongful_days_cleared": ("appeals_upheld", "upheld appeals", "no appeal was upheld"),
+         "repair_days_cleared": ("repairs_granted", "repairs granted", "no repair was granted")}
+"""Means over the run: the column summed, over the count of this column."""
+LAST_DAY = {"disclosed", "disclosed_cumulative", "wrongfully_disclosed"}
+"""Counts of the last day (running or in force), not summed over the run."""
 CHILL_DAYS = 30
 
 
@@ -506,7 +524,8 @@ def harm_rows(daily: pd.DataFrame) -> list[tuple[str, str, float | None, str]]:
     """The harm audit over the run as (column, label, value, detail), one per figure the daily
     table records; a figure whose column an older store lacks is left out."""
     used = {n for n, _, _ in HARM} | {of[0] for _, _, of in HARM if of} | {"association_points"}
-    total = {c: col(daily, c).sum() for c in daily.columns if c in used}
+    total = {c: (col(daily, c).iloc[-1] if c in LAST_DAY and len(daily) else col(daily, c).sum())
+             for c in daily.columns if c in used}
     rows = []
     for name, label, of in HARM:
         if name not in total:
@@ -515,13 +534,16 @@ def harm_rows(daily: pd.DataFrame) -> list[tuple[str, str, float | None, str]]:
         detail = ""
         if of is not None and total.get(of[0]):
             detail = f"{_pct(total[name], total[of[0]])} of {_count(int(total[of[0]]), of[1])}"
-        if name == "wrongful_days_cleared":  # a mean over upheld appeals, not a count
-            if "appeals_upheld" not in total:
+        if name in MEANS:  # a mean over upheld appeals or granted repairs, not a count
+            over, words, none = MEANS[name]
+            if over not in total:
                 continue
-            upheld = int(total["appeals_upheld"])
-            v = total[name] / upheld if upheld else None
-            detail = (f"over {_count(upheld, 'upheld appeals')}" if upheld
-                      else "no appeal was upheld")
+            n = int(total[over])
+            v = total[name] / n if n else None
+            detail = f"over {_count(n, words)}" if n else none
+        elif name == "disclosure_views" and total.get("disclosed"):
+            listing_days = col(daily, "disclosed").sum()
+            detail = f"{_num(total[name] / listing_days)} a day per public listing"
         elif name == "association_penalties" and "association_points" in total:
             detail = f"{_num(int(total['association_points']))} points taken"
         elif name == "expression_acts" and len(daily):
@@ -551,15 +573,24 @@ def _running_totals(keys: list[str], daily: pd.DataFrame) -> str:
 
 
 def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | None,
-                  grades: list[str], results=None, points: bool = True) -> str:
+                  grades: list[str], results=None, points: bool = True,
+                  mech: facts.Mechanisms | None = None) -> str:
     """Harm audit: who was penalised, listed or denied for what they did not do, or for what a
-    tie, a parent or an informant did, and how disparate the burden is over time."""
+    tie, a parent or an informant did, who was shown in public, and how disparate the burden
+    is over time. Rows of disclosure or repair are left out where the scenario has neither."""
     head = ('<section><h2>Harm audit</h2><p class="note">Harm the system does beyond the acts '
             "it targets, over the whole run: penalties and listings that hit the wrong person "
             "and how long they took to undo, penalties for a tie's act, children turned away "
             "for a parent's grade or list, speech given up, and what informants and buyers of "
-            "points did.")
-    rows = harm_rows(daily) if len(daily) else []
+            "points did"
+            + ("; listings made public (counted, never shown) and what followed, and credit "
+               "repair" if mech is not None and (mech.disclosure or mech.repair) else "")
+            + ". Counts on the last day say so; the rest are over the run.")
+    absent = set()
+    if mech is not None:
+        absent |= set() if mech.disclosure else set(facts.DISCLOSURE_COLUMNS)
+        absent |= set() if mech.repair else set(facts.REPAIR_COLUMNS)
+    rows = [r for r in harm_rows(daily) if r[0] not in absent] if len(daily) else []
     scale = info.get("scale")
     scale = float(scale) if isinstance(scale, (int, np.integer, float)) and scale else None
     real = scale is not None and scale != 1
@@ -568,8 +599,7 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
                  f"people and events (not points or days) by {_num(scale)}, the real people "
                  "each simulated citizen stands for.")
     head += "</p>"
-    zero_rows = [label for name, label, v, _ in rows
-                 if not v and name != "wrongful_days_cleared"]
+    zero_rows = [label for name, label, v, _ in rows if not v and name not in MEANS]
     rows = [r for r in rows if r[2]]
     if rows:
         body = []
@@ -610,6 +640,130 @@ def _harm_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | Non
     if len(daily) and not cumulative and zero and not zero_rows:
         parts.insert(0, _stayed_zero(zero))
     return head + table + "".join(parts) + "</section>"
+
+
+DISCLOSURE_NOTE = ("Listings public now on a published list, each day, and the wrongful ones "
+                   "among them; running totals of applications for credit repair and of "
+                   "repairs granted. Disclosure is counted, never displayed: the model makes "
+                   "up no name, photo or ID number for anyone.")
+
+
+def _disclosure_section(daily: pd.DataFrame, info: dict, mech: facts.Mechanisms,
+                        results=None) -> str:
+    """Listings public now and repairs over time, with each list's rules; where the scenario
+    publishes no list and has no repair, the sentence saying so."""
+    heading = "Disclosure and repair"
+    why = facts.no_disclosure(mech)
+    if why or not len(daily):
+        return _section(heading, DISCLOSURE_NOTE, None, empty=why or NO_DAYS)
+    now = ([("disclosed", "listings public now"), ("wrongfully_disclosed",
+                                                   "wrongfully public listings")]
+           if mech.disclosure else [])
+    running = ([("repairs_applied", "repairs applied for"), ("repairs_granted",
+                                                           "repairs granted")]
+               if mech.repair else [])
+    kept_now, zero_now = plots.distinct(daily, now, merge=False)
+    kept_run, zero_run = plots.distinct(daily, running, merge=False)
+    svg = plots.disclosure(daily, kept_now, kept_run)
+    notes = []
+    if not mech.disclosure:
+        notes.append("This scenario publishes none of its lists (no [lists.NAME.disclosure]), "
+                     "so nothing is made public.")
+    if not mech.repair:
+        notes.append("No list of this scenario can be left by credit repair (no "
+                     "[lists.NAME.exits.repair]).")
+    said = zero_sentence(zero_now + zero_run, drawn=bool(svg))
+    if said:
+        notes.append(said)
+    shown = col(daily, "disclosed").sum()
+    if mech.disclosure and shown:
+        views = col(daily, "disclosure_views").sum()
+        notes.append(f"Each public listing was seen about {_num(views / shown)} times a day "
+                     f"({_num(int(views))} person-views over {_num(int(shown))} listing-days).")
+    rules = _disclosure_rules(results)
+    extra = [f'<p class="note">{escape(n)}</p>' for n in notes] + ([rules] if rules else [])
+    return _section(heading, DISCLOSURE_NOTE, svg, *extra,
+                    empty="Nothing was made public or repaired during the run.")
+
+
+def _disclosure_rules(results) -> str:
+    """Each published or repairable list: how long a listing stays public, and when and how
+    often it may be repaired, with the scenario's changes by date (R10)."""
+    s = facts.scenario_of(results) if results is not None else None
+    if s is None:
+        return ""
+    from ..scenario.schema import SEVERITY_DAYS
+
+    rows = []
+    for x in s.lists:
+        d, r = x.disclosure, x.exits.repair
+        d = d if d is not None and d.enabled else None
+        r = r if r is not None and r.enabled else None
+        if d is None and r is None:
+            continue
+        public = "–"
+        if d is not None:
+            public = f"{_num(d.days)} days"
+            if d.starts is not None:
+                public += f" from {d.starts}"
+            if d.severity is not None:
+                lo, hi = SEVERITY_DAYS[d.severity]
+                held = min(max(d.days, lo), hi)
+                public += (f" ({f'from {d.limits_from} ' if d.limits_from else ''}within "
+                           f"R10's {d.severity} range, {_num(lo)} to {_num(hi)} days"
+                           + (f": {_num(held)} days" if held != d.days else "") + ")")
+        repair = ["–", "–", "–"]
+        if r is not None:
+            repair = [f"{_num(r.wait_days)} days", _num(r.apply_per_year),
+                      _pct(r.success_share, 1)]
+            for c in r.changes:
+                changed = [text for value, text in (
+                    (c.wait_days, f"after {_num(c.wait_days)} days"),
+                    (c.apply_per_year, f"{_num(c.apply_per_year)} a year"),
+                    (c.success_share, f"{_pct(c.success_share or 0, 1)} granted"))
+                    if value is not None]
+                if changed:
+                    repair[0] += f"; from {c.date}: {', '.join(changed)}"
+        rows.append([x.name, public, *repair])
+    if not rows:
+        return ""
+    return ('<p class="note">Each list\'s rules at the start (and the scenario\'s changes by '
+            "date): how long a listing stays public, and how long after listing someone may "
+            "apply for repair, how often they do, and the share granted.</p>"
+            + _table(["list", "public for", "repair after", "applications a year",
+                      "share granted"], rows, [False, False, False, True, True]))
+
+
+APPROVAL_NOTE = "What people think of the system, over the run."
+
+
+def _approval_section(daily: pd.DataFrame, info: dict, over_time: pd.DataFrame | None,
+                      mech: facts.Mechanisms) -> str:
+    """Share who approve of the system over time, overall and by group, with where the
+    numbers come from; where the scenario has no attitudes, the sentence saying so."""
+    why = facts.no_attitudes(mech)
+    if why or not len(daily) or "approval" not in daily.columns:
+        return _section("Approval", APPROVAL_NOTE, None, empty=why or NO_DAYS)
+    att = mech.attitudes
+    who = facts.holders(att)
+    start = getattr(att, "approval", None)
+    svg = plots.approval(daily, over_time, start=start)
+    note = (f"Share of {who} who approve of the system, day by day (black), and in each region "
+            "type and age group at each snapshot (urban solid, rural dashed)"
+            + (", with the starting share dotted." if start is not None else "."))
+    share = pd.to_numeric(daily["approval"], errors="coerce").dropna()
+    scale = info.get("scale")
+    scale = float(scale) if isinstance(scale, (int, np.integer, float)) and scale else None
+
+    def real(n: float) -> str:
+        return f" (≈ {approx(n * scale)} people)" if scale and scale != 1 and n else ""
+
+    lost, back = int(col(daily, "approval_lost").sum()), int(col(daily, "approval_regained").sum())
+    moved = (f"{_pct(share.iloc[0], 1)} approved on the first day and {_pct(share.iloc[-1], 1)} "
+             f"on the last: {_num(lost)} turned against the system over the run{real(lost)} "
+             f"and {_num(back)} came to approve again{real(back)}.") if len(share) else ""
+    parts = [f'<p class="note">{escape(x)}</p>' for x in (moved, facts.approval_note(att)) if x]
+    return _section("Approval", note, svg, *parts)
 
 
 def _never_listed(over_time: pd.DataFrame | None) -> str:

@@ -483,3 +483,78 @@ def calibration_fit(daily: pd.DataFrame, fit: pd.DataFrame, scale: float) -> str
         for ax in axes[len(targets):]:
             ax.set_visible(False)
         return _svg(fig, "calibration")
+
+
+def approval(daily: pd.DataFrame, over_time: pd.DataFrame | None = None,
+             start: float | None = None) -> str | None:
+    """Share who approve of the system each day (black), each region type and age group that
+    holds a view at each snapshot (urban solid, rural dashed), and the starting share (dotted);
+    None when the run recorded no approval."""
+    if daily.empty or "approval" not in daily.columns:
+        return None
+    share = pd.to_numeric(daily["approval"], errors="coerce")
+    if not share.notna().any():
+        return None
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure()
+        d = _thin(daily.assign(_approval=share))
+        x = _x(d, ax)
+        values = [share.to_numpy(dtype=float)]
+        if start is not None:
+            ax.axhline(start, color="#999999", linestyle=":", linewidth=1,
+                       label=f"start ({100 * start:.1f}%)")
+            values.append(np.array([start]))
+        ax.plot(x, d["_approval"], color="#222222", linewidth=1.8,
+                label=f"all who hold a view (last day {100 * share.dropna().iloc[-1]:.1f}%)")
+        if over_time is not None and {"date", "region_type", "age_group", "approval"} <= set(
+                over_time.columns):
+            t = over_time.assign(date=pd.to_datetime(over_time["date"], errors="coerce"),
+                                 _a=pd.to_numeric(over_time["approval"], errors="coerce"))
+            t = t[t["date"].notna() & t["_a"].notna()].sort_values("date", kind="stable")
+            for (region, age), g in t.groupby(["region_type", "age_group"], sort=False):
+                ax.plot(g["date"].to_numpy(), g["_a"].to_numpy(), marker="o", markersize=2.5,
+                        linewidth=1.0, color=AGE_COLORS.get(str(age), "#4d4d4d"),
+                        linestyle=REGION_STYLES.get(str(region), ":"),
+                        label=f"{region} {PLURAL_AGE.get(str(age), age)}")
+                values.append(g["_a"].to_numpy(dtype=float))
+        every = np.concatenate(values)
+        every = every[np.isfinite(every)]
+        lo, hi = float(every.min()), float(every.max())
+        mid, half = (lo + hi) / 2, max((hi - lo) / 2 * 1.15, 0.05)  # never less than ±5 points
+        ax.set_ylim(max(0.0, mid - half), min(1.0, mid + half))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.set_ylabel("share who approve")
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7.5)
+        return _svg(fig, "approval")
+
+
+PLURAL_AGE = {"child": "children", "adult": "adults", "elder": "elders", "firm": "firms"}
+
+
+def disclosure(daily: pd.DataFrame, now: list[tuple[str, str]],
+               running: list[tuple[str, str]]) -> str | None:
+    """Listings public now each day (the (column, label) pairs of `now`) in one panel, and
+    running totals of repairs (those of `running`) in another; None when neither has a
+    series to draw."""
+    panels = [p for p in ((now, False, "public now"), (running, True, "repairs, cumulative"))
+              if p[0]]
+    if daily.empty or not panels:
+        return None
+    colors = {"disclosed": "#b2182b", "wrongfully_disclosed": "#762a83",
+              "repairs_applied": "#4d4d4d", "repairs_granted": "#1b7837"}
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _figure(len(panels))
+        full = daily.assign(**{f"_{c}": col(daily, c).cumsum() if cum else col(daily, c)
+                               for series, cum, _ in panels for c, _ in series})
+        d = _thin(full)
+        for ax, (series, _, title) in zip(axes, panels, strict=True):
+            x = _x(d, ax)
+            for column, label in series:
+                ax.plot(x, d[f"_{column}"], color=colors.get(column, "#4d4d4d"),
+                        drawstyle="steps-post",
+                        label=f"{label} ({int(full[f'_{column}'].iloc[-1]):,})")
+            ax.set_title(title, fontsize=9)
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(loc="upper left", title="last day", fontsize=7.5)
+        return _svg(fig, "disclosure")
