@@ -22,7 +22,8 @@ from socialcredit.engine import memory
 from socialcredit.errors import UserError
 from socialcredit.record import checkpoint, store
 
-EXAMPLES = int(os.environ.get("SOCIALCREDIT_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("SOCIALCREDIT_FUZZ_EXAMPLES", "10"))
+"""Random alterations per run, each resuming a small run; set more for a long hunt."""
 
 
 class Stop(Exception):
