@@ -273,3 +273,17 @@ def test_ties_cut_on_disclosure_no_longer_pass_penalties_along():
     assert kept.daily["ties_cut_by_disclosure"].sum() == 0
     assert (cut.daily["association_penalties"].sum()
             < kept.daily["association_penalties"].sum())
+
+
+def test_compare_shows_disclosure_repair_and_approval():
+    from socialcredit.analysis.compare import compare
+
+    a = variant("china", *BASE)
+    b = variant(a, "lists.dishonest_debtors.disclosure.enabled=false")
+    frame = compare(a, b, seeds=2, population=10_000, days=30).set_index("outcome")
+    assert frame.loc["disclosure_views", "kind"] == "total"
+    assert frame.loc["disclosed_cumulative", "kind"] == "last day"
+    assert frame.loc["disclosed_cumulative", "a"] > 0
+    assert frame.loc["disclosed_cumulative", "b"] == 0
+    assert frame.loc["approval_percent", "scale"] == 1.0
+    assert 50 < frame.loc["approval_percent", "a"] <= 100

@@ -165,10 +165,10 @@ HARM = ("association_penalties", "ties_cut", "children_denied", "expression_acts
         "informant_reports", "false_reports", "sabotage_reports", "points_bought",
         "complied_under_pressure", "representatives_listed", "exits_complied",
         "disclosed_cumulative", "disclosure_views", "wrongfully_disclosed",
-        "ties_cut_by_disclosure", "repairs_applied", "repairs_granted", "approval")
+        "ties_cut_by_disclosure", "repairs_applied", "repairs_granted")
 """Harm-audit counts compared when either run has any."""
 LAST = {"mean_score", "listed", "listed_cumulative", "disclosed_cumulative",
-        "wrongfully_disclosed", "approval"}
+        "wrongfully_disclosed", "approval_percent"}
 
 
 def outcomes(daily: pd.DataFrame, gates: list[str]) -> dict[str, float]:
@@ -177,6 +177,8 @@ def outcomes(daily: pd.DataFrame, gates: list[str]) -> dict[str, float]:
     for m in HARM:
         if m in daily.columns:
             out[m] = float(daily[m].iloc[-1] if m in LAST else daily[m].sum())
+    if "approval" in daily.columns:  # a share, shown in percent so small moves show
+        out["approval_percent"] = 100.0 * float(daily["approval"].iloc[-1])
     for g in gates:
         out[f"{g}_denied"] = float(daily[f"{g}_denied"].sum())
     return out
@@ -217,7 +219,7 @@ def compare(a: Scenario, b: Scenario, seeds: int = 5, population: int | None = N
     return frame
 
 
-UNSCALED = {"mean_score", "points_bought", "approval"}
+UNSCALED = {"mean_score", "points_bought", "approval_percent"}
 """Outcomes that are not counts of people or acts: shown as they are."""
 
 
