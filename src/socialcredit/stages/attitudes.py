@@ -41,11 +41,14 @@ def holds_view(people, citizens, i, age_mask):
 @njit(inline="always", cache=True)
 def turn(people, approve, approve_n, citizens, age_mask, i, chance, k, j):
     """Citizen `i`, if an approver, stops approving with `chance` (draw j of stream k);
-    returns 1 if they did."""
-    if chance <= 0 or not holds_view(people, citizens, i, age_mask):
+    returns 1 if they did. The draw comes first: most events turn nobody, and then the
+    citizen's record is never read."""
+    if chance <= 0 or i >= citizens or (chance < 1.0 and uniform(k, j) >= chance):
+        return 0
+    if not (age_mask >> (people[i].flags & AGE)) & 1:
         return 0
     byte, bit = i >> 3, np.uint8(1 << (i & 7))
-    if not approve[byte] & bit or uniform(k, j) >= chance:
+    if not approve[byte] & bit:
         return 0
     approve[byte] &= ~bit
     approve_n[people[i].flags & GROUP] -= 1
@@ -55,17 +58,22 @@ def turn(people, approve, approve_n, citizens, age_mask, i, chance, k, j):
 @njit(cache=True)
 def turn_ties(people, approve, approve_n, citizens, age_mask, t, chance, k, region_start,
               region_size, region_bits, tie_key, ties):
-    """Each tie of `t` stops approving with `chance`; returns how many did."""
+    """Each tie of `t` stops approving with `chance`, if an approver; returns how many did.
+    The draw comes first, so a tie is looked up only when it may turn."""
     if chance <= 0 or ties == 0:
         return 0
-    r = np.searchsorted(region_start, t, side="right") - 1
-    local = t - region_start[r]
     n = 0
+    r = -1
     for d in range(ties):
+        if uniform(k, 16 + d) >= chance:
+            continue
+        if r < 0:
+            r = np.searchsorted(region_start, t, side="right") - 1
+        local = t - region_start[r]
         f = tie(local, d, region_size[r], region_bits[r], tie_key[r])
         if f != local:
             n += turn(people, approve, approve_n, citizens, age_mask, region_start[r] + f,
-                      chance, k, 16 + d)
+                      1.0, k, 16 + d)
     return n
 
 

@@ -18,21 +18,32 @@ Everything here is paid per listing: the listings made today and those in force.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 from ..engine.plan import AGE_BITS, D, M, Plan
-from ..engine.random import derive, key2, poisson, stream_id
-from ..engine.state import AGE, RURAL, State
+from ..engine.random import derive, key2, poisson, stream_id, uniform
+from ..engine.state import AGE, State
 from ..society.ties import cut_by_disclosure, tie
 from . import attitudes
 from .lists import decide_repair, public_until
 
 STREAM = stream_id("disclosure")
 REPAIR = stream_id("repair")
-D_CUT, D_TIE_CALLS = D["cut_share"], D["tie_calls"]
+D_CUT, D_TIE = D["cut_share"], D["tie_calls"]
+
+
+@njit(inline="always", cache=True)
+def region_of(region_start, t):
+    """The region agent `t` lives in (a binary search of the few region starts)."""
+    lo, hi = 0, len(region_start) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if region_start[mid] <= t:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 DISC_TALLY = ("disclosed_new", "ties_cut_by_disclosure", "approval_lost_listed")
 DAY_TALLY = ("disclosed", "wrongfully_disclosed", "disclosure_views", "repairs_applied",
              "approval_lost_denied")
@@ -87,7 +98,7 @@ def after_listing(plan: Plan, state: State, day: int, n0: int) -> np.ndarray:
 def _in_force(day, active, n_active, log_id, log_list, log_since, log_until, log_exit,
               log_wrongful, log_repair, disc, reach, ties, rep, rep_x, repair_booked, repair_key,
               people, approve, approve_n, citizens, att_mask, p_denial, hazard, att_key,
-              public, listed, out):
+              region_start, region_type, public, listed, out):
     """One pass over the listings in force: public now, wrongfully public, the day's expected
     views, applications for repair today (decided here, in the order of the pass), and views
     turned by denials at gates."""
@@ -107,24 +118,44 @@ def _in_force(day, active, n_active, log_id, log_list, log_since, log_until, log
             out[0] += 1
             if log_wrongful[p]:
                 out[1] += 1
-            rural = 1 if people[t].flags & RURAL else 0
-            lam += reach[li, rural] + ties * disc[li, D_TIE_CALLS]
+            # the region's type from the (small) table of region starts, not the person's
+            # record: no visit to the citizens' memory for a listing that is merely shown
+            lam += reach[li, region_type[region_of(region_start, t)]] + ties * disc[li, D_TIE]
         if p_denial > 0 and t < citizens:
-            h = hazard[li, people[t].flags & AGE, 1 if shown else 0]
-            if h > 0:
-                out[4] += attitudes.turn(people, approve, approve_n, citizens, att_mask, t,
-                                         1.0 - math.exp(-h * p_denial), key2(att_key, p), 0)
+            # turned by today's denials: chance 1 - exp(-denials a day x after_denial), by age;
+            # the draw is tested against the largest first, so most records are never read
+            s = 1 if shown else 0
+            k = key2(att_key, p)
+            if uniform(k, 0) < hazard[li, 4, s]:
+                chance = hazard[li, people[t].flags & AGE, s]
+                if uniform(k, 0) < chance:
+                    out[4] += attitudes.turn(people, approve, approve_n, citizens, att_mask,
+                                             t, 1.0, k, 0)
     return lam
+
+
+_HAZARDS: dict = {}
 
 
 def _denial_hazard(plan: Plan, day: int) -> np.ndarray:
     """Denials a day of a listed person, by list, age group and whether the listing is public:
     the gates open today that turn them away (attempts x listed_attempts; school places for
-    the children of adults)."""
+    the children of adults). Computed once for each set of gates open."""
+    open_ = tuple(bool(plan.gate_days[g, 0] <= day < plan.gate_days[g, 1])
+                  for g in range(len(plan.gate_names)))
+    key = (id(plan), open_)
+    if key not in _HAZARDS:
+        if len(_HAZARDS) > 64:
+            _HAZARDS.clear()
+        _HAZARDS[key] = (plan, _hazard(plan, open_))  # the plan kept so its id stays its own
+    return _HAZARDS[key][1]
+
+
+def _hazard(plan: Plan, open_: tuple) -> np.ndarray:
     n_lists = len(plan.list_names)
     h = np.zeros((n_lists, 4, 2))
     for g in range(len(plan.gate_names)):
-        if not plan.gate_days[g, 0] <= day < plan.gate_days[g, 1]:
+        if not open_[g]:
             continue
         rate = plan.gate_rate_day[g] * plan.gate_listed_mult[g]
         ages = plan.gate_age_mask[g]
@@ -150,6 +181,13 @@ class InForce:
         self.public_share = public_share
 
 
+def _turn_chance(plan: Plan, day: int, p_denial: float) -> np.ndarray:
+    """[list, age group (4: the largest), public]: chance a listed person is turned against
+    the system by today's denials."""
+    h = 1.0 - np.exp(-_denial_hazard(plan, day) * p_denial)
+    return np.concatenate([h, h.max(axis=1, keepdims=True)], axis=1)
+
+
 def in_force(plan: Plan, state: State, day: int) -> InForce:
     n_lists = len(plan.list_names)
     out = np.zeros(len(DAY_TALLY), dtype=np.int64)
@@ -164,8 +202,8 @@ def in_force(plan: Plan, state: State, day: int) -> InForce:
                         plan.list_repair, plan.list_repair_x, state.repair_booked,
                         derive(plan.seed_key ^ REPAIR, day), state.people, state.approve,
                         state.approve_n, plan.citizens, plan.att_age_mask, p_denial,
-                        _denial_hazard(plan, day), derive(plan.att_key ^ STREAM, day, 2),
-                        public, listed, out)
+                        _turn_chance(plan, day, p_denial), derive(plan.att_key ^ STREAM, day, 2),
+                        plan.region_start, plan.region_type, public, listed, out)
         out[2] = poisson(derive(plan.seed_key ^ STREAM, day), 0, lam)
     share = np.divide(public, listed, out=np.zeros(n_lists), where=listed > 0)
     return InForce(out, share)

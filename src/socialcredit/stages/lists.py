@@ -44,7 +44,7 @@ RESTORED = -2
 """Ledger act of a compliance that returns the score to start (`restore_points`)."""
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def public_until(li, since, disc):
     """First day a listing made on `since` is no longer public (`since`: never public)."""
     if disc[li, D_ON] == 0 or since < disc[li, D_STARTS]:
