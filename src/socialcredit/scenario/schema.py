@@ -849,7 +849,7 @@ def region_matches(regions: list[str], patterns: list[str]) -> list[bool]:
         return [True] * len(regions)
     return [any(fnmatch.fnmatchcase(r, p) for p in patterns) for r in regions]
 NAMED = {"acts": "name", "channels": "name", "rules": "act", "grades": "name", "lists": "name",
-         "gates": "name", "regions": "name", "rate_changes": "date"}
+         "gates": "name", "regions": "name", "rate_changes": "date", "changes": "date"}
 """Sections whose entries a --set or [[calibrate]] path names by this field."""
 
 
