@@ -14,6 +14,25 @@ import os
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # as many processes as cores, so each keeps to one kernel thread (tests that compare
+    # thread counts still ask for two), and so do the runs it starts as subprocesses:
+    # parallel kernels whose threads wait for a core held by another process run many times
+    # slower. numba reads the variable when imported: this process keeps every core's
+    # thread available, its subprocesses start with one.
+    import numba  # noqa: F401
+
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _one_kernel_thread_per_process():
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import numba
+
+        numba.set_num_threads(1)
+    yield
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _kernels_compiled_once(tmp_path_factory):
