@@ -14,19 +14,12 @@ import os
 
 import pytest
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # as many processes as cores, so each keeps to one kernel thread (tests that compare
-    # thread counts still ask for two), and so do the runs it starts as subprocesses:
-    # parallel kernels whose threads wait for a core held by another process run many times
-    # slower. numba reads the variable when imported: this process keeps every core's
-    # thread available, its subprocesses start with one.
-    import numba  # noqa: F401
-
-    os.environ["NUMBA_NUM_THREADS"] = "1"
-
 
 @pytest.fixture(autouse=True)
 def _one_kernel_thread_per_process():
+    """As many processes as cores: each runs its kernels in one thread (tests that compare
+    thread counts still ask for two). Parallel kernels whose threads wait for a core another
+    process holds run many times slower."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import numba
 
