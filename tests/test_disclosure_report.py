@@ -20,6 +20,8 @@ import socialcredit
 from socialcredit.analysis.summary import print_summary
 from socialcredit.report import write_report
 from socialcredit.report.html import SECTIONS, approx, harm_rows
+from test_summary_first_hour import section
+from test_summary_first_hour import text as words
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +41,6 @@ def page_of(results) -> str:
     return (results.path / "report.html").read_text(encoding="utf-8")
 
 
-def section(page: str, heading: str) -> str:
-    m = re.search(rf"<section><h2>{re.escape(heading)}</h2>.*?</section>", page, re.DOTALL)
-    assert m, f"no section {heading!r}"
-    return m.group(0)
-
-
-def words(fragment: str) -> str:
-    fragment = re.sub(r"<svg.*?</svg>", " ", fragment, flags=re.DOTALL)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", fragment)))
 
 
 def row(harm: str, label: str) -> list[str] | None:
