@@ -287,3 +287,23 @@ def test_compare_shows_disclosure_repair_and_approval():
     assert frame.loc["disclosed_cumulative", "b"] == 0
     assert frame.loc["approval_percent", "scale"] == 1.0
     assert 50 < frame.loc["approval_percent", "a"] <= 100
+
+
+def test_explain_tells_of_disclosure_and_of_the_view_at_the_end(tmp_path):
+    from rich.console import Console
+
+    from socialcredit.analysis.explain import explain
+
+    res = socialcredit.run(variant("china", *BASE), population=20_000, days=60, seed=3,
+                           report=False, out=tmp_path / "r")
+    debtor = int(res.listings.loc[res.listings["list"] == "dishonest_debtors", "citizen"].iloc[0])
+    console = Console(record=True, width=200)
+    explain(tmp_path / "r", debtor, console)
+    told = console.export_text()
+    assert "put on dishonest_debtors" in told
+    assert "made public for" in told and "(counted, not shown)" in told
+    approves = res.citizens.set_index("citizen").loc[debtor, "approves"]
+    if pd.isna(approves):  # a child or a firm holds no view
+        assert "approve" not in told
+    else:
+        assert ("does not approve of the system" in told) == (not approves)

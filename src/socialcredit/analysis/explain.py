@@ -122,12 +122,12 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
                        escape(f"put on {r['list']}"), "", "", "", "", "", wrong))
         days = public.get(r["list"], lambda _: 0)(r["listed_on"].date())
         if days:
-            end = r["listed_day"] + days
-            if r["exit"] != "in force":
-                end = min(end, r["left_day"])
+            if r["exit"] == "in force":
+                what = f"made public for up to {days} days while listed"
+            else:
+                what = f"made public for {min(days, r['days_listed'])} days"
             events.append((r["listed_day"], 1, str(r["listed_on"].date()),
-                           escape(f"made public for {end - r['listed_day']} days "
-                                  "(counted, not shown)"), "", "", "", "", "",
+                           escape(what + " (counted, not shown)"), "", "", "", "", "",
                            "[red]wrongfully disclosed[/red]" if r["wrongful"] else ""))
         if r["exit"] != "in force":
             ext = f" after {r['days_listed']} days"
