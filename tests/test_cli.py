@@ -358,3 +358,26 @@ def test_explain_tells_a_tracked_citizens_story_from_the_ledger(e2e, capsys):
     assert f"Citizen {citizen}" in out
     theirs = set(acts.loc[acts["citizen"] == citizen, "act"])
     assert any(act in out or act.replace("_", " ") in out for act in theirs)
+
+
+@pytest.mark.parametrize(("assignment", "says"), [
+    ("gates.loan.deny_grades=C", 'give a list, e.g. ["C", "D"]'),
+    ("rules.littering.points=2.5", "give a whole number"),
+    ("gates.loan.children=1", "true or false"),
+])
+def test_a_value_of_the_wrong_kind_is_named_plainly(capsys, tmp_path, assignment, says):
+    line = error_line(capsys, ["run", "rongcheng", "--population", "2000", "--days", "2",
+                               "--set", assignment, "--out", str(tmp_path / "r")])
+    assert assignment.split("=")[0].split(".")[-1] in line
+    assert says in line
+    assert "Input should" not in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_explain_in_a_scenario_without_points_says_so(capsys, tmp_path):
+    assert main(["run", "national", "--population", "5000", "--days", "30", "--set",
+                 "acts.unpaid_judgment.rate=0.02", "--out", str(tmp_path / "n")]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "n"), "0"]) == 0
+    out = capsys.readouterr().out
+    assert "no points" in out and "score 0" not in out

@@ -88,8 +88,11 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
                   f"({info['population']:,} citizens, seed {info['seed']})")
     if "region" in me:
         grade = me.get("grade")
+        scores = results.score_hist["score"]
+        pointless = len(scores) and scores.min() == scores.max()  # nobody holds points
         state = (f"region {me['region']}, {me['age_group']}, "
-                 + (f"score {me['score']} ({grade})" if me["scored"] else "not scored"))
+                 + ("no points (this scenario lists by judgment, not by score)" if pointless
+                    else f"score {me['score']} ({grade})" if me["scored"] else "not scored"))
         if me["wrongful_points"]:
             state += f", {me['wrongful_points']} points lost to acts of others"
         if me.get("approves") is not None:

@@ -154,6 +154,8 @@ def validate(data: dict, where: str) -> Scenario:
         if isinstance(cause, ReferenceError_):
             raise UserError(f"{cause.loc}: {cause}", where) from None
         msg = " ".join(err["msg"].removeprefix("Value error, ").split())
+        if err["type"] in PLAIN:
+            msg = PLAIN[err["type"]]
         if err["type"] in RANGE_ERRORS:
             valid = _valid_range(_schema_at(err["loc"]))
             if valid:
@@ -163,6 +165,13 @@ def validate(data: dict, where: str) -> Scenario:
 
 
 RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+PLAIN = {"list_type": 'give a list, e.g. ["C", "D"] (in --set: \'["C","D"]\')',
+         "int_from_float": "give a whole number, e.g. 3, not a fraction",
+         "int_type": "give a whole number, e.g. 3",
+         "float_type": "give a number, e.g. 0.5",
+         "bool_type": "give true or false",
+         "string_type": "give text in quotes, e.g. \"name\""}
+"""Pydantic's words for a value of the wrong kind, put plainly (the field is named before)."""
 
 
 def _valid_range(node: dict) -> str:

@@ -98,8 +98,9 @@ def _wrong_kind(value, annotation) -> str:
     if isinstance(value, bool):
         return "give a number, not true or false" if number and bool not in kinds else ""
     if isinstance(value, (int, float)):
-        return ("give a date as YYYY-MM-DD, not a number"
-                if dt.date in kinds and not number else "")
+        if dt.date in kinds and not number:
+            return "give a date as YYYY-MM-DD, not a number"
+        return "give true or false, not a number" if kinds == {bool} else ""
     if isinstance(value, str):
         return f"give a number, not the text {value[:40]!r}" if number and str not in kinds \
             else ""
