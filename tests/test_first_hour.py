@@ -94,6 +94,12 @@ def test_compare_from_python_gives_the_difference_with_its_interval():
     assert "misattribution" in table.attrs["what"]
 
 
+def test_a_large_scale_reads_as_a_number_in_a_notebook():
+    res = socialcredit.run("national", population=2000, days=2, report=False)
+    assert "scale=704,900 " in repr(res)  # 1,409.8 million people over 2,000 citizens
+    assert "704,900 people" in res._repr_html_()
+
+
 def test_an_in_memory_run_without_citizens_keeps_none():
     res = socialcredit.run("rongcheng", population=2000, days=2, report=False, citizens=False)
     with pytest.raises(socialcredit.UserError):

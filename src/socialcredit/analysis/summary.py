@@ -8,18 +8,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..record.results import Results
+from ..record.results import Results, scale_text
 from ..report import facts
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
-
-
-def scale_text(scale: float) -> str:
-    """The real people a simulated citizen stands for, as a reader wants it: 14,098, 1,000
-    (for 999.858), 14, 0.5."""
-    return f"{scale:,.0f}" if scale >= 100 else f"{scale:.3g}"
 
 
 def _n(x: float) -> str:

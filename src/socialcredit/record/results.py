@@ -31,6 +31,12 @@ TABLES = ("run", "daily", "ledger", "listings", "acts", "score_hist", "grades", 
           "groups_over_time")
 
 
+def scale_text(scale: float) -> str:
+    """The real people a simulated citizen stands for, as a reader wants it: 14,098, 1,000
+    (for 999.858), 14, 0.5."""
+    return f"{scale:,.0f}" if scale >= 100 else f"{scale:.3g}"
+
+
 @dataclass
 class Results:
     """The tables of one run. `citizens` (final per-citizen state) is read on demand."""
@@ -103,7 +109,7 @@ class Results:
         last = self.daily.iloc[-1] if len(self.daily) else {}
         listed = f" listed={int(last['listed']):,}" if "listed" in last else ""
         return (f"<Results {i['scenario']} population={int(i['population']):,} "
-                f"days={i['days']} seed={i['seed']} scale={float(i['scale']):.4g}{listed} "
+                f"days={i['days']} seed={i['seed']} scale={scale_text(float(i['scale']))}{listed} "
                 f"path={self.path}>")
 
     def _repr_html_(self) -> str:
@@ -114,7 +120,7 @@ class Results:
         d = self.daily
         rows = [("scenario", f"{i['scenario']}: {i.get('title', '')}"),
                 ("citizens", f"{int(i['population']):,} (each stands for "
-                             f"{float(i['scale']):.4g} people)"),
+                             f"{scale_text(float(i['scale']))} people)"),
                 ("days", f"{i['days']} from {str(i['start_date'])[:10]}, seed {i['seed']}")]
         if len(d):
             for col, label in (("listed", "on a blacklist on the last day"),
