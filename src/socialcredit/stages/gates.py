@@ -8,7 +8,9 @@ are purchases or requests, not people (a person can be turned away several times
 list turns away try `listed_attempts` times as often as others). Outside a gate's timeline
 dates nobody is denied and nobody gets a perk. A gate for children (school places) is tried
 for the children of the adults in each cell, as many as there are children per adult, and
-answered by the parent's cell.
+answered by the parent's cell. A gate that checks the published lists (`deny_disclosed`)
+turns away, in a cell of people on a published list, the share of that list's listings that
+are public today (disclose.py counts them), drawn as a Poisson stream of its own.
 """
 
 from __future__ import annotations
