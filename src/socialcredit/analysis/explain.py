@@ -13,6 +13,7 @@ from rich.table import Table
 from ..errors import UserError
 from ..record import store
 from ..record.results import Results
+from ..report.facts import scenario_of
 
 
 def _citizen_row(folder: Path, citizen: int, rows: int) -> tuple[dict, list[int]]:
@@ -37,34 +38,6 @@ def _citizen_row(folder: Path, citizen: int, rows: int) -> tuple[dict, list[int]
     return me, [int(c) for c in tracked]
 
 
-def _public_days(scenario_text: str) -> dict:
-    """For each published list, the days a listing made on a date is public (R10's limits
-    by severity from their date on)."""
-    from ..scenario.load import parse
-    from ..scenario.schema import SEVERITY_DAYS
-
-    try:
-        scenario = parse(scenario_text, "results")
-    except UserError:
-        return {}
-    out = {}
-    for x in scenario.lists:
-        d = x.disclosure
-        if d is None or not d.enabled:
-            continue
-
-        def days(date, d=d):
-            if d.starts is not None and date < d.starts:
-                return 0
-            if d.severity is not None and (d.limits_from is None or date >= d.limits_from):
-                lo, hi = SEVERITY_DAYS[d.severity]
-                return min(max(d.days, lo), hi)
-            return d.days
-
-        out[x.name] = days
-    return out
-
-
 def _missing(v) -> bool:
     try:
         return bool(pd.isna(v))
@@ -84,12 +57,12 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
     me, some_tracked = _citizen_row(folder, citizen, results.agents)
     ledger = results.ledger[results.ledger["citizen"] == citizen]
     listings = results.listings[results.listings["citizen"] == citizen]
+    scenario = scenario_of(results)  # None when the run's scenario text no longer reads
     console.print(f"[bold]Citizen {citizen}[/bold] of {escape(str(info['title']))} "
                   f"({info['population']:,} citizens, seed {info['seed']})")
     if "region" in me:
         grade = me.get("grade")
-        scores = results.score_hist["score"]
-        pointless = len(scores) and scores.min() == scores.max()  # nobody holds points
+        pointless = scenario is not None and scenario.points.min == scenario.points.max
         state = (f"region {me['region']}, {me['age_group']}, "
                  + ("no points (this scenario lists by judgment, not by score)" if pointless
                     else f"score {me['score']} ({grade})" if me["scored"] else "not scored"))
@@ -101,7 +74,7 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
         console.print("At the end: " + escape(state))
     starts = results.score_hist.loc[results.score_hist["when"] == "start", "score"]
     start = f"{int(starts.min())} points" if len(starts) else "the starting score"
-    rule_source = _rule_sources(info["scenario_text"])
+    rule_source = _rule_sources(scenario)
     events: list[tuple] = []
     for _, r in ledger.iterrows():
         if r["act"] == "appeal_correction":
@@ -118,12 +91,14 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
         events.append((r["day"], 0, str(r["date"].date()), what, escape(r["channel"]), rule,
                        f"{r['points']:+d}", str(r["score_after"]), escape(r["grade_after"]),
                        note))
-    public = _public_days(info["scenario_text"])
+    published = {x.name: x.disclosure for x in (scenario.lists if scenario else [])
+                 if x.disclosure is not None and x.disclosure.enabled}
     for _, r in listings.iterrows():
         wrong = "[red]wrongful listing[/red]" if r["wrongful"] else ""
         events.append((r["listed_day"], 1, str(r["listed_on"].date()),
                        escape(f"put on {r['list']}"), "", "", "", "", "", wrong))
-        days = public.get(r["list"], lambda _: 0)(r["listed_on"].date())
+        disclosure = published.get(r["list"])
+        days = disclosure.public_days(r["listed_on"].date()) if disclosure else 0
         if days:
             if r["exit"] == "in force":
                 what = f"made public for up to {days} days while listed"
@@ -164,12 +139,8 @@ def explain(folder: str | Path, citizen: int, console: Console | None = None) ->
                       "for them. The citizen was never told which.")
 
 
-def _rule_sources(text: str) -> dict[str, str]:
-    from ..scenario import parse
-
-    try:
-        s = parse(text)
-    except UserError:
+def _rule_sources(s) -> dict[str, str]:
+    if s is None:
         return {}
     sources = {r.act: r.source for r in s.rules}
     for rule, section in (("association", s.association), ("informant_reward", s.informants),

@@ -479,7 +479,7 @@ def _mechanisms(plan: Plan, s: Scenario) -> None:
                                                               dtype=np.int64)])
     pm.rule_ladder_len = np.concatenate([pm.rule_ladder_len, np.zeros(len(PSEUDO),
                                                                       dtype=np.int64)])
-DISC = ("on", "starts", "days", "lo", "hi", "limits_from", "comply_factor", "cut_share",
+DISC = ("on", "starts", "days", "held", "limits_from", "comply_factor", "cut_share",
         "tie_calls")
 """Columns of Plan.list_disc."""
 D = {name: i for i, name in enumerate(DISC)}
@@ -493,14 +493,11 @@ def _day(s: Scenario, date) -> int:
 
 def _disclosure(plan: Plan, s: Scenario) -> None:
     """Which lists are published, for how long, to whom, and what it does, as arrays."""
-    from ..scenario.schema import SEVERITY_DAYS
-
     n = len(s.lists)
     disc = np.zeros((n, len(DISC)))
     reach = np.zeros((n, 2))
     for li, x in enumerate(s.lists):
         d = x.disclosure
-        disc[li, D["lo"]], disc[li, D["hi"]] = 1, 36_500
         disc[li, D["limits_from"]] = NEVER
         disc[li, D["comply_factor"]] = 1.0
         if d is None or not d.enabled:
@@ -508,8 +505,8 @@ def _disclosure(plan: Plan, s: Scenario) -> None:
         disc[li, D["on"]] = 1
         disc[li, D["starts"]] = _day(s, d.starts)
         disc[li, D["days"]] = d.days
+        disc[li, D["held"]] = d.held_days
         if d.severity is not None:
-            disc[li, D["lo"]], disc[li, D["hi"]] = SEVERITY_DAYS[d.severity]
             disc[li, D["limits_from"]] = _day(s, d.limits_from)
         disc[li, D["comply_factor"]] = d.comply_factor
         disc[li, D["cut_share"]] = d.cut_share

@@ -708,7 +708,7 @@ def _disclosure_rules(results) -> str:
                 public += f" from {d.starts}"
             if d.severity is not None:
                 lo, hi = SEVERITY_DAYS[d.severity]
-                held = min(max(d.days, lo), hi)
+                held = d.held_days
                 public += (f" ({f'from {d.limits_from} ' if d.limits_from else ''}within "
                            f"R10's {d.severity} range, {_num(lo)} to {_num(hi)} days"
                            + (f": {_num(held)} days" if held != d.days else "") + ")")

@@ -485,6 +485,23 @@ class Disclosure(Sourced):
     app_map: AppMap | None = None
     dial_tone: DialTone | None = None
 
+    @property
+    def held_days(self) -> int:
+        """`days` held within the severity's range (R10), as from `limits_from`."""
+        if self.severity is None:
+            return self.days
+        lo, hi = SEVERITY_DAYS[self.severity]
+        return min(max(self.days, lo), hi)
+
+    def public_days(self, listed_on: dt.date) -> int:
+        """Days a listing made on `listed_on` is public, at most (0: not published then)."""
+        if self.starts is not None and listed_on < self.starts:
+            return 0
+        if self.severity is not None and (self.limits_from is None
+                                          or listed_on >= self.limits_from):
+            return self.held_days
+        return self.days
+
 
 class ListDef(Sourced):
     name: str = Field(pattern=NAME)

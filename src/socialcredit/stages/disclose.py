@@ -33,17 +33,7 @@ REPAIR = stream_id("repair")
 D_CUT, D_TIE = D["cut_share"], D["tie_calls"]
 
 
-@njit(inline="always", cache=True)
-def region_of(region_start, t):
-    """The region agent `t` lives in (a binary search of the few region starts)."""
-    lo, hi = 0, len(region_start) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) >> 1
-        if region_start[mid] <= t:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+
 DISC_TALLY = ("disclosed_new", "ties_cut_by_disclosure", "approval_lost_listed")
 DAY_TALLY = ("disclosed", "wrongfully_disclosed", "disclosure_views", "repairs_applied",
              "approval_lost_denied")
@@ -120,7 +110,8 @@ def _in_force(day, active, n_active, log_id, log_list, log_since, log_until, log
                 out[1] += 1
             # the region's type from the (small) table of region starts, not the person's
             # record: no visit to the citizens' memory for a listing that is merely shown
-            lam += reach[li, region_type[region_of(region_start, t)]] + ties * disc[li, D_TIE]
+            r = np.searchsorted(region_start, t, side="right") - 1
+            lam += reach[li, region_type[r]] + ties * disc[li, D_TIE]
         if p_denial > 0 and t < citizens:
             # turned by today's denials: chance 1 - exp(-denials a day x after_denial), by age;
             # the draw is tested against the largest first, so most records are never read
@@ -134,28 +125,14 @@ def _in_force(day, active, n_active, log_id, log_list, log_since, log_until, log
     return lam
 
 
-_HAZARDS: dict = {}
-
-
 def _denial_hazard(plan: Plan, day: int) -> np.ndarray:
     """Denials a day of a listed person, by list, age group and whether the listing is public:
     the gates open today that turn them away (attempts x listed_attempts; school places for
-    the children of adults). Computed once for each set of gates open."""
-    open_ = tuple(bool(plan.gate_days[g, 0] <= day < plan.gate_days[g, 1])
-                  for g in range(len(plan.gate_names)))
-    key = (id(plan), open_)
-    if key not in _HAZARDS:
-        if len(_HAZARDS) > 64:
-            _HAZARDS.clear()
-        _HAZARDS[key] = (plan, _hazard(plan, open_))  # the plan kept so its id stays its own
-    return _HAZARDS[key][1]
-
-
-def _hazard(plan: Plan, open_: tuple) -> np.ndarray:
+    the children of adults)."""
     n_lists = len(plan.list_names)
     h = np.zeros((n_lists, 4, 2))
     for g in range(len(plan.gate_names)):
-        if not open_[g]:
+        if not plan.gate_days[g, 0] <= day < plan.gate_days[g, 1]:
             continue
         rate = plan.gate_rate_day[g] * plan.gate_listed_mult[g]
         ages = plan.gate_age_mask[g]
@@ -184,6 +161,8 @@ class InForce:
 def _turn_chance(plan: Plan, day: int, p_denial: float) -> np.ndarray:
     """[list, age group (4: the largest), public]: chance a listed person is turned against
     the system by today's denials."""
+    if p_denial <= 0:
+        return np.zeros((len(plan.list_names), 5, 2))
     h = 1.0 - np.exp(-_denial_hazard(plan, day) * p_denial)
     return np.concatenate([h, h.max(axis=1, keepdims=True)], axis=1)
 

@@ -36,8 +36,8 @@ from ..society.traits import representative
 from .score import Scored
 
 STREAM = stream_id("lists")
-D_ON, D_STARTS, D_DAYS, D_LO, D_HI, D_LIMITS, D_COMPLY = (
-    D["on"], D["starts"], D["days"], D["lo"], D["hi"], D["limits_from"], D["comply_factor"])
+D_ON, D_STARTS, D_DAYS, D_HELD, D_LIMITS, D_COMPLY = (
+    D["on"], D["starts"], D["days"], D["held"], D["limits_from"], D["comply_factor"])
 CORRECTED = -1
 """Ledger act of an upheld appeal that restores points lost to others' acts."""
 RESTORED = -2
@@ -49,17 +49,15 @@ def public_until(li, since, disc):
     """First day a listing made on `since` is no longer public (`since`: never public)."""
     if disc[li, D_ON] == 0 or since < disc[li, D_STARTS]:
         return since
-    days = disc[li, D_DAYS]
-    if since >= disc[li, D_LIMITS]:
-        days = min(max(days, disc[li, D_LO]), disc[li, D_HI])
+    days = disc[li, D_HELD] if since >= disc[li, D_LIMITS] else disc[li, D_DAYS]
     return since + np.int64(days)
 
 
 @njit(cache=True)
 def _repair_day(k, li, first, since, until, rep):
     """Day a listing made on `first` (this term from `since`) is applied to repair; -1 if
-    not before `until`. Applications come at the rate of the
-    rules in force, from `wait` days after listing on: the hazard is walked piece by piece."""
+    not before `until`. Applications come at the rate of the rules in force, from `wait`
+    days after listing on: the hazard is walked piece by piece."""
     e = -math.log(1.0 - uniform(k, 3))
     n = rep.shape[1]
     for j in range(n):
