@@ -427,18 +427,13 @@ SEVERITY_DAYS = {"minor": (1, 90), "general": (90, 365), "serious": (365, 1095)}
 year; 1 to 3 years)."""
 
 
-class Website(Sourced):
-    """The list published on a credit website (S8)."""
+class Audience(Sourced):
+    """A medium with an audience: the list on a credit website, or names shown on LED
+    screens, on TV and before films (S8)."""
 
-    views_per_day: float = Field(ge=0, le=1e6, description="Look-ups of one disclosed "
-                                 "person a day.")
-
-
-class Screens(Sourced):
-    """Names shown on LED screens, on TV and before films (S8)."""
-
-    views_per_day: float = Field(ge=0, le=1e7, description="Audience that sees one "
-                                 "disclosed person a day.")
+    views_per_day: float = Field(ge=0, le=1e7, description="People who see one disclosed "
+                                 "person a day (look-ups of the website, the screens' "
+                                 "audience).")
 
 
 class AppMap(Sourced):
@@ -480,8 +475,9 @@ class Disclosure(Sourced):
                              "disclosed person cuts them off.")
     comply_factor: float = Field(default=1.0, ge=0, le=100, description="Rate of compliance "
                                  "while public, as a multiple of the list's comply_per_year.")
-    website: Website | None = None
-    screens: Screens | None = None
+    website: Audience | None = Field(default=None, description="The credit website (S8).")
+    screens: Audience | None = Field(default=None, description="LED screens, TV, cinemas "
+                                     "(S8).")
     app_map: AppMap | None = None
     dial_tone: DialTone | None = None
 
