@@ -287,6 +287,10 @@ def test_the_estimate_follows_the_machine(monkeypatch, tmp_path, capsys):
     small = memory.estimate(s, 1_410_000, 365).total
     big = memory.estimate(s, 1_410_000_000, 365).total
     assert 20 * small < big < 12 * 2**30  # about 7 bytes an agent at country scale
+    from socialcredit.engine.plan import build
+    for name in ("china", "rongcheng", "corporate"):
+        s, _ = socialcredit.load(name)
+        assert memory.estimate(s, 54_321, 1).agents == build(s, 54_321, 0).population
 
 
 def test_a_ledger_of_everyone_counts_in_the_estimate():

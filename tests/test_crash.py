@@ -121,7 +121,9 @@ def test_a_failed_write_keeps_the_checkpoint_and_resume_finishes(tmp_path, refer
     _same_tables(socialcredit.open_results(out), reference)
 
 
-def test_outputs_never_land_in_a_finished_run(tmp_path, reference):
+def test_outputs_never_land_in_a_finished_run(tmp_path, reference, capsys):
+    from socialcredit.cli import main
+
     out = tmp_path / "done"
     socialcredit.run("rongcheng", population=6000, days=45, seed=3, out=out, report=False)
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
@@ -131,8 +133,8 @@ def test_outputs_never_land_in_a_finished_run(tmp_path, reference):
                  ["run", "--population", "1000", "--days", "2", "--out", str(out)],
                  ["schema", "--out", str(out / store.RESULTS)],
                  ["schema", "--out", str(out / "schema.json")]):
-        proc = _cli(*args)
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 2, (args, err)
+        code = main(args)
+        err = capsys.readouterr().err
+        assert code == 2, (args, err)
         assert err.count("\n") == 1, err
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 
-from socialcredit.engine.random import bits_for, derive, permute, poisson, uniform, unpermute
+from socialcredit.engine.random import bits_for, derive, key2, permute, poisson, uniform, unpermute
 
 
 def test_uniform_is_a_pure_function_of_key_and_counter():
@@ -38,3 +39,21 @@ def test_permute_is_a_bijection_and_unpermute_inverts_it(n, seed):
     assert sorted(image.tolist()) == list(range(n))
     back = np.array([unpermute(y, n, hb, key) for y in image])
     assert (back == np.arange(n)).all()
+
+
+@njit
+def _key2_chain(k, parts):
+    for p in parts:
+        k = key2(k, p)
+    return k
+
+
+def test_derive_in_python_gives_the_compiled_key2_chain():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        k = np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
+        parts = rng.integers(0, 2**62, size=int(rng.integers(1, 4)), dtype=np.int64)
+        parts[rng.random(len(parts)) < 0.3] %= 1000  # days and small indices too
+        assert derive(k, *parts.tolist()) == _key2_chain(k, parts)
+    assert derive(np.uint64(2**64 - 1), 0) == _key2_chain(np.uint64(2**64 - 1),
+                                                          np.zeros(1, np.int64))

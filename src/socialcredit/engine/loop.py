@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit, prange
 
-from ..record.groups import census_group_table
+from ..record.groups import snapshot
 from ..scenario.schema import Scenario
 from ..society.population import generate
 from ..stages import attitudes
@@ -57,7 +57,7 @@ class Simulation:
             attitudes.seed(self.plan, self.state)
         self.start_hist = self.state.hist.copy()
         self.daily: list[dict] = []
-        self.group_rows: list = []  # snapshots for groups_over_time
+        self.group_rows: list[list[dict]] = []  # snapshots for groups_over_time, regions
         self.ledger: list[tuple] = []
         n_acts = self.plan.n_acts
         self.act_committed = np.zeros(n_acts, dtype=np.int64)
@@ -128,7 +128,7 @@ class Simulation:
             row["approval_regained"] = regained
         every = plan.scenario.recording.groups_every_days
         if every and (day + 1) % every == 0:
-            self.group_rows.append(census_group_table(plan, state, self.date(day)))
+            self.group_rows.append(snapshot(plan, state, self.date(day)))
         t8 = clock()
         for name, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5, t6, t7),
                               (t1, t2, t3, t4, t5, t6, t7, t8), strict=True):

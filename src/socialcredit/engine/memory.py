@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import UserError
 from ..scenario.schema import Scenario
-from .plan import build
+from .plan import agent_count
 from .state import PERSON
 
 LOG_BYTES = 29
@@ -51,8 +51,7 @@ def _gib(b: float) -> str:
 
 def estimate(s: Scenario, population: int, days: int, in_memory: bool = False) -> Estimate:
     """Bytes a run of `s` at `population` citizens over `days` days needs at its peak."""
-    plan = build(s, population, 0)
-    agents = plan.population
+    agents = agent_count(s, population)
     years = days / 365
     rec = s.recording
     tracked = agents if agents <= rec.full_ledger_up_to else min(agents, rec.cohort)

@@ -222,6 +222,17 @@ class Plan:
         return len(self.act_names)
 
 
+def firms_per_region(s: Scenario, sizes: np.ndarray) -> np.ndarray:
+    """Firms in each region of citizens `sizes`."""
+    return np.round(sizes * (s.society.firms_per_1000 / 1000.0)).astype(np.int64)
+
+
+def agent_count(s: Scenario, population: int) -> int:
+    """Citizens and firms of a run of `s` at `population` citizens, without building a plan."""
+    sizes = split_population(population, [r.share for r in s.society.regions])
+    return population + int(firms_per_region(s, sizes).sum())
+
+
 def build(s: Scenario, population: int, seed: int) -> Plan:
     """Turn a validated scenario into a Plan for `population` citizens and `seed`."""
     grade_idx = {g.name: i for i, g in enumerate(s.grades)}
@@ -244,9 +255,8 @@ def build(s: Scenario, population: int, seed: int) -> Plan:
     names = [r.name for r in s.society.regions]
     types = [0 if r.type == "urban" else 1 for r in s.society.regions]
     home = list(range(len(names)))
-    per = s.society.firms_per_1000 / 1000.0
-    if per > 0:  # each region's firms, as a region of their own after all citizens
-        firm_sizes = np.round(sizes * per).astype(np.int64)
+    if s.society.firms_per_1000 > 0:  # each region's firms, a region of their own after all
+        firm_sizes = firms_per_region(s, sizes)
         keep = np.flatnonzero(firm_sizes > 0)
         names += [names[r] + "_firms" for r in keep]
         types += [types[r] for r in keep]

@@ -176,9 +176,19 @@ def bits_for(n: int) -> int:
     return max(1, int(n - 1).bit_length())
 
 
+_MASK = (1 << 64) - 1
+_GOLDEN, _M1, _M2 = int(GOLDEN), int(M1), int(M2)
+
+
 def derive(k, *parts: int) -> np.uint64:
-    """Python-side key derivation: `key2` applied once per part, kept as np.uint64."""
-    k = np.uint64(k)
+    """Python-side key derivation: `key2` applied once per part, kept as np.uint64.
+
+    The same arithmetic as `key2` on Python integers: the plan derives thousands of keys, and
+    a call into a compiled function from Python costs more than the hash itself."""
+    x = int(k) & _MASK
     for p in parts:
-        k = np.uint64(key2(k, p))
-    return k
+        x = (x + _GOLDEN * ((int(p) + 1) & _MASK)) & _MASK
+        x = ((x ^ (x >> 30)) * _M1) & _MASK
+        x = ((x ^ (x >> 27)) * _M2) & _MASK
+        x ^= x >> 31
+    return np.uint64(x)

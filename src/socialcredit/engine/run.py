@@ -97,7 +97,7 @@ def _refuse_used(out: Path) -> None:
 def _meta(sim: Simulation, request: dict) -> dict:
     """Everything of a checkpoint that is not an array, as JSON-able values."""
     groups = [[{k: (v.date().isoformat() if k == "date" else v) for k, v in row.items()}
-               for row in frame.to_dict("records")] for frame in sim.group_rows]
+               for row in snap] for snap in sim.group_rows]
     return {"software": version(), "request": request, "day": sim.state.day,
             "daily": [{**row, "date": row["date"].isoformat()} for row in sim.daily],
             "group_rows": groups, "seconds": sim.seconds}
@@ -219,18 +219,17 @@ def _restore(meta: dict, arrays: dict[str, np.ndarray], request: dict) -> Simula
     groups = meta.get("group_rows")
     if not isinstance(groups, list) or len(groups) != (day // every if every else 0):
         raise fail("the number of group snapshots does not match the days run")
-    frames = []
+    snaps = []
     for snap in groups:
         if not isinstance(snap, list) or not all(
                 isinstance(r, dict) and isinstance(r.get("date"), str) for r in snap):
             raise fail("a group snapshot is malformed")
-        try:  # built as census_group_table builds it, so the dtypes are the same
-            frame = pd.DataFrame([{**r, "date": pd.Timestamp(dt.date.fromisoformat(r["date"]))}
-                                  for r in snap])
+        try:  # rows as `snapshot` makes them
+            snaps.append([{**r, "date": pd.Timestamp(dt.date.fromisoformat(r["date"]))}
+                          for r in snap])
         except (ValueError, TypeError, OverflowError):
             raise fail("a group snapshot holds a bad date") from None
-        frames.append(frame)
-    sim.group_rows = frames
+    sim.group_rows = snaps
     seconds = meta.get("seconds")
     if not isinstance(seconds, dict) or set(seconds) != set(sim.seconds) or not all(
             isinstance(v, int | float) and v >= 0 for v in seconds.values()):

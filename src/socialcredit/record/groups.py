@@ -6,8 +6,10 @@ score total, how many are in each grade, listed, ever listed and wronged: the `g
 `recording.groups_every_days` read the census for `groups_over_time`, which costs nothing per
 citizen, and make the same pass for the `regions` table's rows of that date.
 
-A snapshot is one frame holding both kinds of row (group rows have `region` "", region rows
-have `age_group` ""), so a run's checkpoint keeps them in one list; `split_snapshot` parts them.
+A snapshot is one list of rows of both kinds (group rows have `region` "", region rows have
+`age_group` ""), so a run's checkpoint keeps them in one list; the rows of every snapshot
+become one frame at the end (`snapshot_frame`), which `split_snapshot` parts. Rows, not a
+frame per snapshot: building a pandas frame costs more than the snapshot itself.
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ def region_columns(plan: Plan) -> list[str]:
 def region_table(plan: Plan, sums: np.ndarray, date: dt.date) -> pd.DataFrame:
     """One row per region of citizens (its firms folded in as `firms`, `firms_listed`):
     citizens, scored, mean score, per grade, listed, ever listed, wronged."""
+    return pd.DataFrame(region_rows(plan, sums, date), columns=region_columns(plan))
+
+
+def region_rows(plan: Plan, sums: np.ndarray, date: dt.date) -> list[dict]:
+    """The rows of `region_table`."""
     s = {k: i for i, k in enumerate(GROUP_STATS)}
     rows = []
     for r, name in enumerate(plan.region_names):
@@ -129,19 +136,30 @@ def region_table(plan: Plan, sums: np.ndarray, date: dt.date) -> pd.DataFrame:
         row["firms"] = int(firms[s["citizens"]])
         row["firms_listed"] = int(firms[s["listed"]])
         rows.append(row)
-    return pd.DataFrame(rows, columns=region_columns(plan))
+    return rows
 
 
-def census_group_table(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
-    """A snapshot: groups now, read from the census, and every region, from one pass over
-    the citizens, in one frame; `split_snapshot` parts the two."""
-    regions = region_table(plan, region_sums(plan, state), date).assign(age_group="")
-    return pd.concat([census_groups(plan, state, date), regions], ignore_index=True)
+def snapshot(plan: Plan, state: State, date: dt.date) -> list[dict]:
+    """A snapshot's rows: groups now, read from the census, and every region, from one pass
+    over the citizens."""
+    regions = [{**row, "age_group": ""} for row in
+               region_rows(plan, region_sums(plan, state), date)]
+    return census_group_rows(plan, state, date) + regions
+
+
+def snapshot_frame(snapshots: list[list[dict]]) -> pd.DataFrame:
+    """The rows of every snapshot as one frame, for `split_snapshot`."""
+    return pd.DataFrame([row for snap in snapshots for row in snap])
 
 
 def census_groups(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
     """Groups now, read from the census (no pass over the citizens): citizens, scored, on a
     black list, and scored citizens per grade, by region type and age group."""
+    return pd.DataFrame(census_group_rows(plan, state, date))
+
+
+def census_group_rows(plan: Plan, state: State, date: dt.date) -> list[dict]:
+    """The rows of `census_groups`."""
     census = state.census  # [lists mask, group, grade slot]
     views = bool(plan.mech[M["att_on"]])
     masks = np.arange(census.shape[0])
@@ -166,12 +184,12 @@ def census_groups(plan: Plan, state: State, date: dt.date) -> pd.DataFrame:
                 row["approval"] = (int(state.approve_n[a | rural]) / citizens if holds
                                    else float("nan"))
             rows.append(row)
-    return pd.DataFrame(rows)
+    return rows
 
 
 def split_snapshot(frame: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A snapshot's rows for `groups_over_time` and for `regions` (none in a snapshot taken
-    by a version that made none)."""
+    """Snapshot rows for `groups_over_time` and for `regions` (none in a snapshot taken by a
+    version that made none)."""
     group_cols = ["date", "region_type", "age_group", "citizens", "scored", "listed",
                   *(f"grade_{g}" for g in plan.grade_names), "listed_share"]
     if "approval" in frame.columns:

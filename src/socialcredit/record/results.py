@@ -19,11 +19,12 @@ from ..scenario.schema import AGE_GROUPS
 from ..society.traits import trait
 from ..stages.lists import CORRECTED, RESTORED
 from .groups import (
-    census_groups,
+    census_group_rows,
     group_table,
     region_columns,
+    region_rows,
     region_sums,
-    region_table,
+    snapshot_frame,
     split_snapshot,
 )
 
@@ -287,15 +288,15 @@ PART_ROWS = 1 << 26
 def _snapshots(sim: Simulation, sums: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The tables groups_over_time and regions: every snapshot, and the end."""
     plan = sim.plan
-    parts = [split_snapshot(f, plan) for f in sim.group_rows]
+    snaps = list(sim.group_rows)
     last = sim.date(sim.state.day - 1) if sim.state.day else sim.scenario.scenario.start
-    if not parts or parts[-1][0]["date"].iloc[0] != pd.Timestamp(last):
-        parts.append((split_snapshot(census_groups(plan, sim.state, last), plan)[0],
-                      region_table(plan, sums, last)))
-    groups = pd.concat([g for g, _ in parts], ignore_index=True)
-    regions = pd.concat([r for _, r in parts if len(r)]
-                        or [pd.DataFrame(columns=region_columns(plan))], ignore_index=True)
-    return groups, regions
+    if not snaps or not snaps[-1] or snaps[-1][0]["date"] != pd.Timestamp(last):
+        snaps.append(census_group_rows(plan, sim.state, last)
+                     + [{**row, "age_group": ""} for row in region_rows(plan, sums, last)])
+    groups, regions = split_snapshot(snapshot_frame(snaps), plan)
+    if not len(regions):
+        regions = pd.DataFrame(columns=region_columns(plan))
+    return groups.reset_index(drop=True), regions.reset_index(drop=True)
 
 
 def citizen_parts(sim: Simulation) -> list:

@@ -88,7 +88,7 @@ def _svg(fig: Figure, name: str) -> str:
         return f"<!-- chart {name} -->"
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"socialcredit-{name}"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight",
+        fig.savefig(buf, format="svg",
                     metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     return _PROLOG.sub("", buf.getvalue()).strip()
 

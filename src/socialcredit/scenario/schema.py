@@ -66,8 +66,22 @@ Date = Annotated[dt.date, AfterValidator(_in_calendar)]
 """A date of a timeline, within the calendar a run can reach."""
 
 
+_KINDS: dict = {}
+
+
 def _kinds(annotation) -> set:
-    """The plain types a field annotation admits (X | None, Literal, Annotated unwrapped)."""
+    """The plain types a field annotation admits (X | None, Literal, Annotated unwrapped),
+    worked out once per annotation: every field of every validated scenario asks."""
+    try:
+        return _KINDS[annotation]
+    except KeyError:
+        out = _KINDS[annotation] = frozenset(_find_kinds(annotation))
+        return out
+    except TypeError:  # an annotation that cannot be a key
+        return _find_kinds(annotation)
+
+
+def _find_kinds(annotation) -> set:
     if annotation in (int, float, bool, str, dt.date, type(None)):
         return {annotation}
     if typing.get_origin(annotation) is Literal:
@@ -76,7 +90,7 @@ def _kinds(annotation) -> set:
         return {list}
     out: set = set()
     for arg in typing.get_args(annotation):
-        out |= _kinds(arg)
+        out |= _find_kinds(arg)
     return out
 
 
@@ -93,6 +107,8 @@ def _wrong_kind(value, annotation) -> str:
 
     TOML says what kind each value is; a scenario gets no silent conversions (true read as 1,
     0 read as 1970-01-01, "5" read as 5) that could change what it means."""
+    if value is None or isinstance(value, dict):
+        return ""  # a missing value or a section: the section's own fields are checked
     kinds = _kinds(annotation)
     number = bool(kinds & {int, float})
     if isinstance(value, bool):
