@@ -1,18 +1,13 @@
-"""Shared by every test file: the kernels are compiled once per session, not once per worker.
-
-Run in two processes (pytest-xdist: `pytest -n 2 --dist loadfile`), from an empty
-kernel cache (a fresh clone) both would compile the same numba kernels at the same time, a
-minute of work each, done twice. Here the first worker to take a lock runs every built-in
-scenario on a small society, which compiles and caches each kernel those scenarios use; the
-other waits, then loads them from the cache in a second or two.
-"""
+"""Shared by every test file: the kernels are compiled once per session, not once per worker
+(tests/compiled.py), and each worker runs its kernels in one thread."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 import pytest
+
+from compiled import kernels_ready, start, tidy
 
 
 @pytest.fixture(autouse=True)
@@ -27,17 +22,19 @@ def _one_kernel_thread_per_process():
     yield
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _kernels_compiled_once(tmp_path_factory):
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return  # one process: each kernel compiles on first use, as for a user
-    import socialcredit
-    from socialcredit.scenario import builtin_names
+def pytest_collection_modifyitems(items):
+    """The files marked `before_kernels` first (pyproject.toml keeps pytest-xdist from
+    reordering files): a worker runs them while another compiles the kernels."""
+    items.sort(key=lambda item: not item.get_closest_marker("before_kernels"))
 
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker
-    mine = tmp_path_factory.mktemp("warm-up")
-    with open(shared / "kernels.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for name in builtin_names():  # 62 days reach every periodic step (engine/compile.py)
-            socialcredit.run(name, population=1000, days=62, seed=0, out=mine / name,
-                             report=False)
+
+def pytest_runtest_setup(item):
+    """Before any fixture of a test that runs the engine: the kernels, compiled once. (Not at
+    session start: the tests are handed out only once every worker has collected them.)"""
+    start()
+    if not item.get_closest_marker("before_kernels"):
+        kernels_ready()
+
+
+def pytest_sessionfinish():
+    tidy()

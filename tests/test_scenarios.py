@@ -10,6 +10,8 @@ from socialcredit import UserError, builtin_names, load
 from socialcredit.scenario import parse
 from socialcredit.scenario.schema import SOURCE_IDS, Sourced
 
+pytestmark = pytest.mark.before_kernels  # nothing here runs the engine
+
 _, RONGCHENG = load("rongcheng")
 
 

@@ -15,6 +15,8 @@ from socialcredit.scenario import parse
 from socialcredit.scenario.load import builtin_dir
 from socialcredit.scenario.schema import SOURCE_IDS
 
+pytestmark = pytest.mark.before_kernels  # nothing here runs the engine
+
 
 def rongcheng_text() -> str:
     return (builtin_dir() / "rongcheng.toml").read_text()

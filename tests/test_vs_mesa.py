@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import socialcredit
+from compiled import kernels_ready
 from socialcredit.scenario import load
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -59,9 +60,14 @@ def _mesa(seed: int) -> dict[str, float]:
     return out
 
 
+pytestmark = pytest.mark.before_kernels  # the Mesa model runs while the kernels compile
+
+
 @pytest.fixture(scope="module")
 def runs() -> tuple[list[dict], list[dict]]:
-    return [_engine(s) for s in ENGINE_SEEDS], [_mesa(s) for s in MESA_SEEDS]
+    mesa = [_mesa(s) for s in MESA_SEEDS]
+    kernels_ready()
+    return [_engine(s) for s in ENGINE_SEEDS], mesa
 
 
 def agreement(engine: np.ndarray, mesa: np.ndarray, floor: float) -> tuple[float, float]:

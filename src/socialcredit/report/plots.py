@@ -95,7 +95,7 @@ def _svg(fig: Figure, name: str) -> str:
 
 def _figure(ncols: int = 1) -> tuple[Figure, list]:
     """A report-sized figure with `ncols` axes side by side."""
-    fig = Figure(figsize=SIZE, layout="constrained")
+    fig = Figure(figsize=SIZE, layout="tight")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
 
