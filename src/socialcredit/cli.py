@@ -180,6 +180,30 @@ def build_parser() -> Parser:
     b.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
     b.add_argument("--threads", type=_positive("--threads", 4096))
     b.add_argument("--quiet", action="store_true")
+    w = sub.add_parser("ensemble", help="run one design over many seeds, on this machine or "
+                       "a Ray cluster, and give every daily figure with its spread")
+    w.add_argument("scenario", nargs="?", default="rongcheng",
+                   help="built-in name or FILE.toml")
+    w.add_argument("--seeds", type=_whole("--seeds", 1, 100_000), default=10,
+                   help="replicates, one per seed (default 10)")
+    w.add_argument("--seed", type=_nonneg("--seed", 2**62), default=0,
+                   help="the first replicate's seed; the others follow (default 0)")
+    w.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one value of the scenario (repeatable)")
+    w.add_argument("--population", type=_population)
+    w.add_argument("--days", type=_positive("--days", 36_500))
+    w.add_argument("--until", metavar="DATE", help="end each run on this date (YYYY-MM-DD)")
+    w.add_argument("--workers", type=_positive("--workers", 4096),
+                   help="local worker processes (default: one per core)")
+    w.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local processes (default) or Ray tasks (pip install "
+                   "'socialcredit[cluster]')")
+    w.add_argument("--address", help="the Ray cluster: auto, or HOST:PORT (default: start "
+                   "one on this machine)")
+    w.add_argument("--threads", type=_positive("--threads", 4096), default=1,
+                   help="kernel threads per replicate (default 1)")
+    w.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
+    w.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -526,10 +550,62 @@ def cmd_sources(a) -> int:
     return 0
 
 
+def cmd_ensemble(a) -> int:
+    from rich.table import Table
+
+    from .engine.run import fresh_folder
+    from .ensemble import ensemble
+    from .ensemble.ensemble import _check_out
+    from .scenario import load
+
+    scenario, _ = load(a.scenario)  # fail fast, before any folder or worker exists
+    folder = a.out or fresh_folder(Path("runs"), f"{scenario.scenario.name}-ensemble")
+    _check_out(folder)
+    if a.executor == "local" and a.address:
+        raise UserError("--address names a Ray cluster; give it with --executor ray",
+                        "--address")
+    bar, update = _progress(a.quiet, "replicate")
+    try:
+        res = ensemble(a.scenario, seeds=a.seeds, sets=a.sets, population=a.population,
+                       days=a.days, until=a.until, workers=a.workers, executor=a.executor,
+                       address=a.address, out=folder, first_seed=a.seed, threads=a.threads,
+                       progress=update)
+    finally:
+        if bar and bar.live.is_started:
+            bar.stop()
+    if a.quiet:
+        out.print(str(folder))
+        return 0
+    runs = res.runs
+    done = int((runs["status"] == "done").sum())
+    out.print(f"{done} of {len(runs)} replicates finished in {res.info['wall_seconds']:,.1f} s",
+              soft_wrap=True)
+    for r in runs[runs["status"] != "done"].itertuples():
+        out.print(f"  run {r.run} (seed {r.seed}) failed: {r.error}", markup=False,
+                  soft_wrap=True)
+    if len(res.bands):
+        last = res.bands[res.bands["date"] == res.bands["date"].max()].set_index("column")
+        t = Table(title="last day, over the replicates (simulated citizens)",
+                  title_justify="left")
+        for col in ("figure", "median", "50% of replicates", "90% of replicates"):
+            t.add_column(col, justify="left" if col == "figure" else "right")
+        from .ensemble.report import KEY
+
+        for col in KEY:
+            if col in last.index:
+                r = last.loc[col]
+                t.add_row(col, f"{r['p50']:,.4g}", f"{r['p25']:,.4g} to {r['p75']:,.4g}",
+                          f"{r['p5']:,.4g} to {r['p95']:,.4g}")
+        out.print(t)
+    out.print(f"wrote {folder}: open {folder / 'report.html'}; tables runs, daily and bands in "
+              f"{folder / 'results.duckdb'}", soft_wrap=True)
+    return 0 if done else 2
+
+
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
             "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate,
-            "sources": cmd_sources}
+            "sources": cmd_sources, "ensemble": cmd_ensemble}
 
 
 PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR,

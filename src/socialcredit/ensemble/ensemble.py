@@ -1,0 +1,245 @@
+"""Ensembles: one design run over many seeds, every daily figure with its spread.
+
+`ensemble` runs N replicates (seeds first_seed, first_seed + 1, ...) of one scenario, each
+bit for bit the plain run with that seed, on worker processes or a Ray cluster, and returns
+(and writes, with `out`) three tables:
+
+- `runs`: one row per replicate: run, seed, the values set, status, its one-line error,
+  wall time;
+- `daily`: every replicate's daily rows, with a `run` column first;
+- `bands`: per date and daily column, the mean and the 5th, 25th, 50th, 75th and 95th
+  percentiles over the replicates that finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from .executors import cores, run_local, run_ray
+from .replicate import Outcome, Replicate
+
+EXECUTORS = ("local", "ray")
+QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
+RESULTS = "results.duckdb"
+REPORT = "report.html"
+
+
+@dataclass
+class EnsembleResults:
+    """The tables of an ensemble, and the folder they were written to (if any)."""
+
+    runs: pd.DataFrame
+    daily: pd.DataFrame
+    bands: pd.DataFrame
+    info: dict = field(default_factory=dict)
+    folder: Path | None = None
+
+    def __repr__(self) -> str:
+        done = int((self.runs["status"] == "done").sum()) if len(self.runs) else 0
+        where = f", folder {self.folder}" if self.folder else ""
+        return (f"<EnsembleResults {self.info.get('scenario', '?')}: {done} of "
+                f"{len(self.runs)} replicates done, {self.info.get('population', 0):,} "
+                f"citizens x {self.info.get('days', 0):,} days{where}>")
+
+    def band(self, column: str) -> pd.DataFrame:
+        """The bands of one daily column, one row per date."""
+        if column not in set(self.bands["column"]):
+            valid = ", ".join(sorted(set(self.bands["column"])))
+            raise UserError(f"no daily column {column!r}; valid: {valid}", "band")
+        return self.bands[self.bands["column"] == column].reset_index(drop=True)
+
+
+def ensemble(scenario="rongcheng", seeds: int = 10, sets: Sequence[str] = (),
+             population: int | None = None, days: int | None = None,
+             until: dt.date | str | None = None, workers: int | None = None,
+             executor: str = "local", address: str | None = None,
+             out: str | Path | None = None, first_seed: int = 0, threads: int = 1,
+             progress: Callable[[int, int], None] | None = None) -> EnsembleResults:
+    """Run `seeds` replicates of `scenario` and gather their daily tables and bands.
+
+    `scenario` is a built-in name, a TOML path or a Scenario; `sets` changes values as in
+    `socialcredit run --set`. `executor` is "local" (`workers` processes on this machine,
+    default: one per core) or "ray" (Ray tasks on the cluster at `address`: "auto" for the
+    one this machine belongs to, or host:port; none starts one here). Each replicate runs
+    its kernels on `threads` threads. With `out` the tables and a report are written there.
+
+        >>> ens = socialcredit.ensemble("rongcheng", seeds=20, population=20_000, days=365)
+        >>> ens.band("listed").tail()
+    """
+    from ..engine import memory
+    from ..engine.run import _check_int, days_until
+    from ..scenario import Scenario, load
+
+    if executor not in EXECUTORS:
+        raise UserError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}",
+                        "--executor")
+    _check_int(seeds, "--seeds", 1, 100_000)
+    _check_int(first_seed, "--seed", 0, 2**63 - 1 - seeds)
+    _check_int(threads, "--threads", 1, 4096)
+    if isinstance(scenario, Scenario):
+        sc, name = scenario, scenario.scenario.name
+    else:
+        sc, _ = load(scenario)
+        name = str(scenario)
+    if sets:
+        from ..analysis.compare import apply_set
+
+        for assignment in sets:
+            sc = apply_set(sc, assignment)
+    if population is None:
+        population = sc.society.simulate or sc.society.population
+    _check_int(population, "--population", 1, 2_000_000_000)
+    if until is not None:
+        if days is not None:
+            raise UserError("give --days or --until, not both", "--until")
+        days = days_until(sc, until)
+    if days is None:
+        days = sc.scenario.days
+    _check_int(days, "--days", 1, 36_500)
+    workers = cores() if workers is None else workers
+    _check_int(workers, "--workers", 1, 4096)
+    folder = _check_out(out)
+    need = memory.estimate(sc, population, days).total
+    if executor == "local":
+        free = memory.available()
+        side_by_side = min(workers, seeds)
+        if side_by_side * need > free:
+            raise UserError(
+                f"{side_by_side} workers each running {population:,} citizens over {days:,} "
+                f"days need about {side_by_side * need / 2**30:,.1f} GiB, more than the "
+                f"{free / 2**30:,.1f} GiB available; lower --workers, --population or --days",
+                "--workers")
+    text = sc.model_dump_json()
+    reps = [Replicate(i, first_seed + i, text, population, days, threads)
+            for i in range(seeds)]
+    finished = [0]
+
+    def done(_: Outcome) -> None:
+        finished[0] += 1
+        if progress:
+            progress(finished[0], seeds)
+
+    t0 = time.perf_counter()
+    if executor == "local":
+        outcomes = run_local(reps, workers, done)
+    else:
+        outcomes = run_ray(reps, address, need, done)
+    wall = time.perf_counter() - t0
+    info = {"scenario": sc.scenario.name, "source": name, "sets": json.dumps(list(sets)),
+            "population": population, "days": days, "seeds": seeds, "first_seed": first_seed,
+            "executor": executor, "workers": workers if executor == "local" else 0,
+            "threads": threads, "wall_seconds": wall, "start_date": sc.scenario.start,
+            "scale": sc.society.population / population}
+    res = tables(outcomes, list(sets), info)
+    if folder is not None:
+        write(res, folder)
+    return res
+
+
+def tables(outcomes: Sequence[Outcome], sets: list[str], info: dict) -> EnsembleResults:
+    """The runs, daily and bands tables of finished replicates."""
+    runs = pd.DataFrame({
+        "run": [o.run for o in outcomes], "seed": [o.seed for o in outcomes],
+        "sets": [" ".join(sets)] * len(outcomes),
+        "status": [o.status for o in outcomes], "error": [o.error for o in outcomes],
+        "wall_seconds": [o.seconds for o in outcomes],
+        "loop_seconds": [o.loop_seconds for o in outcomes]})
+    frames = [o.daily.assign(run=o.run) for o in outcomes if o.daily is not None]
+    if frames:
+        daily = pd.concat(frames, ignore_index=True)
+        daily = daily[["run", *[c for c in daily.columns if c != "run"]]]
+    else:
+        daily = pd.DataFrame({"run": pd.Series(dtype="int64")})
+    return EnsembleResults(runs, daily, bands(daily), info)
+
+
+def bands(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per date and daily column: mean and percentiles over the replicates."""
+    cols = [c for c in daily.columns if c not in ("run", "date", "day")
+            and pd.api.types.is_numeric_dtype(daily[c])]
+    if "date" not in daily.columns or not cols:
+        return pd.DataFrame(columns=["date", "column", "replicates", "mean", *QUANTILES])
+    ordered = daily.sort_values(["date", "run"], kind="stable")
+    dates = ordered["date"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
+    n = np.diff(np.r_[starts, len(dates)])
+    parts = []
+    for c in cols:
+        v = ordered[c].to_numpy(dtype=np.float64)
+        groups = np.split(v, starts[1:])
+        q = np.array([np.quantile(g, list(QUANTILES.values())) for g in groups])
+        parts.append(pd.DataFrame({
+            "date": dates[starts], "column": c, "replicates": n,
+            "mean": [g.mean() for g in groups],
+            **{k: q[:, i] for i, k in enumerate(QUANTILES)}}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _check_out(out: str | Path | None) -> Path | None:
+    """The folder the ensemble will write, checked before any replicate runs."""
+    if out is None:
+        return None
+    folder = Path(out)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UserError(f"{str(folder)!r} exists and is not an empty folder; choose a new "
+                        "--out (results are never overwritten)", "--out")
+    return folder
+
+
+def write(res: EnsembleResults, folder: Path) -> None:
+    """Write the tables to FOLDER/results.duckdb and the report, each moved into place."""
+    import os
+
+    import duckdb
+
+    from .report import write_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{RESULTS}.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        info = pd.DataFrame([{k: (v.isoformat() if isinstance(v, dt.date) else v)
+                              for k, v in res.info.items()}])
+        for name, df in (("ensemble", info), ("runs", res.runs), ("daily", res.daily),
+                         ("bands", res.bands)):
+            con.register("frame", df)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
+            con.unregister("frame")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, folder / RESULTS)
+    write_report(res, folder / REPORT)
+    res.folder = folder
+
+
+def open_ensemble(folder: str | Path) -> EnsembleResults:
+    """Read an ensemble's tables back from its folder."""
+    import duckdb
+
+    path = Path(folder) / RESULTS
+    if not path.is_file():
+        raise UserError(f"{str(folder)!r} holds no ensemble (no {RESULTS})", "folder")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        if not {"ensemble", "runs", "daily", "bands"} <= names:
+            raise UserError(f"{str(path)!r} is not an ensemble's store (it lacks the runs, "
+                            "daily or bands table)", "folder")
+        info = con.execute("SELECT * FROM ensemble").df().iloc[0].to_dict()
+        frames = {n: con.execute(f'SELECT * FROM "{n}"').df() for n in ("runs", "daily",
+                                                                        "bands")}
+    finally:
+        con.close()
+    return EnsembleResults(frames["runs"], frames["daily"], frames["bands"], info,
+                           Path(folder))

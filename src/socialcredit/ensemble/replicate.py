@@ -1,0 +1,61 @@
+"""One replicate of an ensemble: a plain run of a scenario with one seed, in memory.
+
+A replicate is exactly what `socialcredit run SCENARIO --seed S` computes (the same plan, the
+same counter-based random streams), so its daily table is bit for bit that run's. It travels
+to a worker as plain values (the scenario as JSON text), and back as its daily table, its wall
+time and, when the scenario or options are refused, the one-line reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import UserError
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """What a worker needs to run one replicate."""
+
+    run: int
+    seed: int
+    scenario: str  # the validated scenario as JSON text
+    population: int
+    days: int
+    threads: int | None = None
+
+
+@dataclass
+class Outcome:
+    """A replicate's result: its daily table, or the reason it was refused."""
+
+    run: int
+    seed: int
+    status: str  # "done" or "failed"
+    seconds: float  # wall time of the whole replicate in the worker
+    loop_seconds: float  # of which the day loop (the run's own wall_seconds)
+    error: str = ""
+    daily: pd.DataFrame | None = None
+
+
+def run_replicate(rep: Replicate) -> Outcome:
+    """Run one replicate; bad input gives a failed outcome with its reason, not an error."""
+    from ..engine.run import run
+    from ..scenario.schema import Scenario
+
+    t0 = time.perf_counter()
+    try:
+        if rep.threads:
+            import numba
+
+            numba.set_num_threads(min(rep.threads, numba.config.NUMBA_NUM_THREADS))
+        sc = Scenario.model_validate_json(rep.scenario)
+        res = run(sc, population=rep.population, days=rep.days, seed=rep.seed,
+                  report=False, citizens=False)
+    except UserError as e:
+        return Outcome(rep.run, rep.seed, "failed", time.perf_counter() - t0, 0.0, str(e))
+    return Outcome(rep.run, rep.seed, "done", time.perf_counter() - t0,
+                   float(res.info["wall_seconds"]), daily=res.daily)
