@@ -5,7 +5,7 @@ bit for bit the plain run with that seed, on worker processes or a Ray cluster, 
 (and writes, with `out`) three tables:
 
 - `runs`: one row per replicate: run, seed, the values set, status, its one-line error,
-  wall time;
+  wall time (and of it the day loop's), the worker that ran it, when it started and ended;
 - `daily`: every replicate's daily rows, with a `run` column first;
 - `bands`: per date and daily column, the mean and the 5th, 25th, 50th, 75th and 95th
   percentiles over the replicates that finished.
@@ -152,7 +152,10 @@ def tables(outcomes: Sequence[Outcome], sets: list[str], info: dict) -> Ensemble
         "sets": [" ".join(sets)] * len(outcomes),
         "status": [o.status for o in outcomes], "error": [o.error for o in outcomes],
         "wall_seconds": [o.seconds for o in outcomes],
-        "loop_seconds": [o.loop_seconds for o in outcomes]})
+        "loop_seconds": [o.loop_seconds for o in outcomes],
+        "worker": [o.worker for o in outcomes],
+        "started": pd.to_datetime([o.started for o in outcomes], unit="s"),
+        "finished": pd.to_datetime([o.finished for o in outcomes], unit="s")})
     frames = [o.daily.assign(run=o.run) for o in outcomes if o.daily is not None]
     if frames:
         daily = pd.concat(frames, ignore_index=True)

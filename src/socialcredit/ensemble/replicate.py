@@ -39,23 +39,49 @@ class Outcome:
     loop_seconds: float  # of which the day loop (the run's own wall_seconds)
     error: str = ""
     daily: pd.DataFrame | None = None
+    worker: str = ""  # where it ran: the Ray node, or the host, and the process id
+    started: float = 0.0  # and when (seconds since the epoch)
+    finished: float = 0.0
+
+
+def _where() -> str:
+    """The Ray node (inside a Ray task) or this host, and this process."""
+    import os
+    import socket
+    import sys
+
+    node = socket.gethostname()
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            node = ray.get_runtime_context().get_node_id()[:12]
+    return f"{node}:{os.getpid()}"
 
 
 def run_replicate(rep: Replicate) -> Outcome:
     """Run one replicate; bad input gives a failed outcome with its reason, not an error."""
-    from ..engine.run import run
-    from ..scenario.schema import Scenario
+    import json
 
-    t0 = time.perf_counter()
+    from ..engine.run import run
+    from ..scenario.load import validate
+
+    t0, started = time.perf_counter(), time.time()
     try:
         if rep.threads:
             import numba
 
             numba.set_num_threads(min(rep.threads, numba.config.NUMBA_NUM_THREADS))
-        sc = Scenario.model_validate_json(rep.scenario)
+        try:
+            data = json.loads(rep.scenario)
+        except ValueError as e:
+            raise UserError(f"the scenario is not JSON: {e}", f"run {rep.run}") from None
+        sc = validate(data, f"run {rep.run}")
         res = run(sc, population=rep.population, days=rep.days, seed=rep.seed,
                   report=False, citizens=False)
     except UserError as e:
-        return Outcome(rep.run, rep.seed, "failed", time.perf_counter() - t0, 0.0, str(e))
+        return Outcome(rep.run, rep.seed, "failed", time.perf_counter() - t0, 0.0, str(e),
+                       worker=_where(), started=started, finished=time.time())
     return Outcome(rep.run, rep.seed, "done", time.perf_counter() - t0,
-                   float(res.info["wall_seconds"]), daily=res.daily)
+                   float(res.info["wall_seconds"]), daily=res.daily, worker=_where(),
+                   started=started, finished=time.time())
