@@ -15,11 +15,13 @@ from ..report.plots import STYLE, _figure, _svg, _x
 
 KEY = {"listed": "on a list now", "listed_cumulative": "ever listed",
        "mean_score": "mean score of scored citizens",
-       "wrongful_penalties": "wrongful penalties a day",
-       "wrongful_listings": "wrongful listings a day",
-       "expression_acts": "acts of expression a day", "children_denied": "children denied a day",
+       "wrongful_penalties": "wrongful penalties so far",
+       "wrongful_listings": "wrongful listings so far",
+       "expression_acts": "acts of expression so far", "children_denied": "children denied so far",
        "approval": "citizens who approve"}
 """The daily columns drawn, when a scenario has them and they move."""
+RUNNING = ("wrongful_penalties", "wrongful_listings", "expression_acts", "children_denied")
+"""Counts per day, drawn as running totals (a day's count is mostly noise)."""
 
 
 def band_chart(band: pd.DataFrame, label: str, name: str) -> str:
@@ -63,11 +65,18 @@ def render(res) -> str:
         parts.append("</table>")
     parts.append("<h2>Daily figures over the replicates</h2><p>Each line is the median of the "
                  "replicates on that day; the dark band holds the middle 50% of them, the "
-                 "light band 90% (5th to 95th percentile). Counts are of simulated citizens."
-                 "</p>")
+                 "light band 90% (5th to 95th percentile). Counts are of simulated citizens; "
+                 "counts a day are drawn as running totals.</p>")
+    from .ensemble import bands as bands_of
+
+    running = [c for c in RUNNING if c in res.daily.columns]
+    totals = (bands_of(res.daily[["run", "date"]].assign(
+        **{c: res.daily.groupby("run")[c].cumsum() for c in running}))
+        if running and len(res.daily) else res.bands.iloc[:0])
     drawn = 0
     for col, label in KEY.items():
-        band = res.bands[res.bands["column"] == col]
+        band = (totals if col in running else res.bands)
+        band = band[band["column"] == col]
         if band.empty or np.allclose(band["p95"], band["p5"]) and not band["p50"].any():
             continue
         parts.append(f"<h3>{esc(label)} <code>{esc(col)}</code></h3>")
