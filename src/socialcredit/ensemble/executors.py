@@ -95,11 +95,9 @@ def run_ray(reps: Sequence[Replicate], address: str | None, memory_bytes: int,
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False)
-        except (ConnectionError, ValueError, RuntimeError) as e:
-            raise UserError(f"cannot reach a Ray cluster at {address!r}: "
-                            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}; "
-                            "start one with `ray start --head`, or leave --address out to "
-                            "start one here", "--address") from None
+        except (ConnectionError, ValueError, RuntimeError,
+                ray.exceptions.AuthenticationError) as e:
+            raise UserError(_unreachable(address, e), "--address") from None
     try:
         task = ray.remote(run_replicate).options(
             num_cpus=reps[0].threads or 1, memory=max(1, int(memory_bytes)),
@@ -123,6 +121,29 @@ def run_ray(reps: Sequence[Replicate], address: str | None, memory_bytes: int,
     finally:
         if started:
             ray.shutdown()
+
+
+def _unreachable(address: str | None, error: BaseException) -> str:
+    """Why `ray.init` could not join the cluster at `address`, and what to do."""
+    chain, e = [], error
+    while e is not None and len(chain) < 10:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if any(type(e).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(e)
+           or "Unauthenticated" in str(e) for e in chain):
+        if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+            return (f"the Ray cluster at {address!r} refused this process's authentication "
+                    "token (from RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token); "
+                    "give it the cluster's token")
+        # `ray start --head` turns token authentication on wherever ~/.ray/auth_token exists,
+        # but a process given an address sends a token only with RAY_AUTH_MODE=token
+        return (f"the Ray cluster at {address!r} asks for an authentication token and this "
+                "process sent none; set RAY_AUTH_MODE=token, with the cluster's token in "
+                "RAY_AUTH_TOKEN or ~/.ray/auth_token, or start the cluster with "
+                "RAY_AUTH_MODE=disabled")
+    return (f"cannot reach a Ray cluster at {address!r}: {first}; start one with `ray start "
+            "--head`, or leave --address out to start one here")
 
 
 def cores() -> int:
