@@ -12,10 +12,10 @@ import pytest
 import socialcredit
 from socialcredit.cli import main
 from socialcredit.engine import memory
-from socialcredit.ensemble import ensemble, open_ensemble
-from socialcredit.ensemble.ensemble import tables
-from socialcredit.ensemble.executors import run_local
-from socialcredit.ensemble.replicate import Replicate
+from socialcredit.ensembles import ensemble, open_ensemble
+from socialcredit.ensembles.ensemble import tables
+from socialcredit.ensembles.executors import run_local
+from socialcredit.ensembles.replicate import Replicate
 from socialcredit.errors import UserError
 
 SMALL = {"population": 5000, "days": 60}

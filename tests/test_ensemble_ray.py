@@ -41,10 +41,7 @@ import pytest
 
 import socialcredit
 from socialcredit.engine import memory
-from socialcredit.ensemble import ensemble, open_ensemble
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
-                                reason="the ray executor needs Ray")
+from socialcredit.ensembles import ensemble, open_ensemble
 
 SCENARIO, POPULATION, DAYS, SEEDS = "rongcheng", 5000, 60, 6
 STARTUP_S = 120  # a cold start on a loaded 2-core machine takes 5 to 15 seconds a node

@@ -45,5 +45,27 @@ def compare(scenario: str = "rongcheng", other: str | None = None, sets: list[st
     return table
 
 
+def ensemble(scenario="rongcheng", seeds: int = 10, **options):
+    """One design over many seeds, as `socialcredit ensemble`: see
+    `socialcredit.ensembles.ensemble` for the options. Returns the runs, daily and bands
+    tables (`.runs`, `.daily`, `.bands`, `.band(column)`).
+
+        >>> ens = socialcredit.ensemble("rongcheng", seeds=20, population=20_000, days=365)
+
+    Worker processes are started afresh (spawned), so a script that calls this needs the
+    usual `if __name__ == "__main__":` guard around it.
+    """
+    from .ensembles import ensemble as _ensemble
+
+    return _ensemble(scenario, seeds, **options)
+
+
+def open_ensemble(folder):
+    """Read an ensemble's runs, daily and bands tables back from its folder."""
+    from .ensembles import open_ensemble as _open
+
+    return _open(folder)
+
+
 __all__ = ["Results", "Scenario", "UserError", "__version__", "builtin_names", "compare",
-           "load", "open_results", "resume", "run"]
+           "ensemble", "load", "open_ensemble", "open_results", "resume", "run"]

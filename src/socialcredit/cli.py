@@ -554,8 +554,8 @@ def cmd_ensemble(a) -> int:
     from rich.table import Table
 
     from .engine.run import fresh_folder
-    from .ensemble import ensemble
-    from .ensemble.ensemble import _check_out
+    from .ensembles import ensemble
+    from .ensembles.ensemble import _check_out
     from .scenario import load
 
     scenario, _ = load(a.scenario)  # fail fast, before any folder or worker exists
@@ -589,7 +589,7 @@ def cmd_ensemble(a) -> int:
                   title_justify="left")
         for col in ("figure", "median", "50% of replicates", "90% of replicates"):
             t.add_column(col, justify="left" if col == "figure" else "right")
-        from .ensemble.report import KEY
+        from .ensembles.report import KEY
 
         for col in KEY:
             if col in last.index:

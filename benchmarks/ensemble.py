@@ -1,0 +1,53 @@
+"""Ensemble throughput: runs per minute on 1 and 2 local workers, and what a replicate costs
+beyond its own day loop.
+
+    python benchmarks/ensemble.py                       # rongcheng, 100,000 x 365, 8 seeds
+
+Each configuration runs the same seeds. "overhead" is a replicate's wall time in its worker
+minus its day loop: building the plan, the society, and the daily table. Prints figures;
+asserts nothing. The last line is JSON with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from socialcredit.ensembles import ensemble
+
+
+def measure(label: str, **options) -> dict:
+    t0 = time.perf_counter()
+    res = ensemble(**options)
+    wall = time.perf_counter() - t0
+    runs = res.runs
+    done = runs[runs["status"] == "done"]
+    over = done["wall_seconds"] - done["loop_seconds"]
+    row = {"config": label, "replicates": len(done), "wall_s": round(wall, 2),
+           "runs_per_minute": round(60 * len(done) / wall, 2),
+           "loop_s_mean": round(float(done["loop_seconds"].mean()), 3),
+           "overhead_s_mean": round(float(over.mean()), 3),
+           "overhead_s_max": round(float(over.max()), 3)}
+    print(f"{label:>22}: {row['runs_per_minute']:6.2f} runs/min, wall {wall:6.1f} s, loop "
+          f"{row['loop_s_mean']:.2f} s/run, overhead {row['overhead_s_mean']:.3f} s/run "
+          f"(max {row['overhead_s_max']:.3f})", flush=True)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="rongcheng")
+    ap.add_argument("--population", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--seeds", type=int, default=8)
+    a = ap.parse_args()
+    common = {"scenario": a.scenario, "seeds": a.seeds, "population": a.population,
+              "days": a.days}
+    rows = [measure("local, 1 worker", workers=1, **common),
+            measure("local, 2 workers", workers=2, **common)]
+    print(json.dumps({"benchmark": "ensemble", **common, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
