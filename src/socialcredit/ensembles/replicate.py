@@ -1,7 +1,8 @@
 """One replicate of an ensemble: a plain run of a scenario with one seed, in memory.
 
-A replicate is exactly what `socialcredit run SCENARIO --seed S` computes (the same plan, the
-same counter-based random streams), so its daily table is bit for bit that run's. It travels
+A replicate is exactly what `socialcredit run SCENARIO --seed S` computes (the same
+simulation, plan and counter-based random streams), so its daily table is bit for bit that
+run's; it builds no other table. It travels
 to a worker as plain values (the scenario as JSON text), and back as its daily table, its wall
 time and, when the scenario or options are refused, the one-line reason.
 """
@@ -36,7 +37,7 @@ class Outcome:
     seed: int
     status: str  # "done" or "failed"
     seconds: float  # wall time of the whole replicate in the worker
-    loop_seconds: float  # of which the day loop (the run's own wall_seconds)
+    loop_seconds: float  # of which the day loop
     error: str = ""
     daily: pd.DataFrame | None = None
     worker: str = ""  # where it ran: the Ray node, or the host, and the process id
@@ -63,7 +64,10 @@ def run_replicate(rep: Replicate) -> Outcome:
     """Run one replicate; bad input gives a failed outcome with its reason, not an error."""
     import json
 
-    from ..engine.run import run
+    from ..engine.loop import Simulation
+    from ..engine.run import _check_int
+    from ..record.faults import reached
+    from ..record.results import daily_table
     from ..scenario.load import validate
 
     t0, started = time.perf_counter(), time.time()
@@ -77,11 +81,16 @@ def run_replicate(rep: Replicate) -> Outcome:
         except ValueError as e:
             raise UserError(f"the scenario is not JSON: {e}", f"run {rep.run}") from None
         sc = validate(data, f"run {rep.run}")
-        res = run(sc, population=rep.population, days=rep.days, seed=rep.seed,
-                  report=False, citizens=False)
+        _check_int(rep.population, "--population", 1, 2_000_000_000)
+        _check_int(rep.days, "--days", 1, 36_500)
+        sim = Simulation(sc, rep.population, rep.seed)
+        t1 = time.perf_counter()
+        # the day loop of `socialcredit run`, without the tables an ensemble does not keep
+        sim.run(rep.days, progress=lambda d: reached(f"day-{d}"))
+        loop = time.perf_counter() - t1
+        daily = daily_table(sim)
     except UserError as e:
         return Outcome(rep.run, rep.seed, "failed", time.perf_counter() - t0, 0.0, str(e),
                        worker=_where(), started=started, finished=time.time())
-    return Outcome(rep.run, rep.seed, "done", time.perf_counter() - t0,
-                   float(res.info["wall_seconds"]), daily=res.daily, worker=_where(),
-                   started=started, finished=time.time())
+    return Outcome(rep.run, rep.seed, "done", time.perf_counter() - t0, loop, daily=daily,
+                   worker=_where(), started=started, finished=time.time())

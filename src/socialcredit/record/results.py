@@ -176,9 +176,7 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
         "grades": json.dumps(plan.grade_names), "lists": json.dumps(plan.list_names),
         "gates": json.dumps(plan.gate_names), **seconds,
     }])
-    daily = pd.DataFrame(sim.daily)
-    if len(daily):
-        daily["date"] = pd.to_datetime(daily["date"])
+    daily = daily_table(sim)
     sums = region_sums(plan, state)  # one pass at the end: groups and the regions' last row
     over_time, regions = _snapshots(sim, sums)
     return Results(run=run, daily=daily, ledger=_ledger(sim), listings=_listings(sim),
@@ -188,6 +186,14 @@ def from_simulation(sim: Simulation, text: str, where: str, wall: float, threads
                    grades=pd.DataFrame({"grade": [g.name for g in s.grades],
                                         "min": [g.min for g in s.grades],
                                         "max": [g.max for g in s.grades]}))
+
+
+def daily_table(sim: Simulation) -> pd.DataFrame:
+    """The `daily` table of a simulation: one row per day run."""
+    daily = pd.DataFrame(sim.daily)
+    if len(daily):
+        daily["date"] = pd.to_datetime(daily["date"])
+    return daily
 
 
 def _ledger(sim: Simulation) -> pd.DataFrame:
