@@ -99,9 +99,10 @@ def run_ray(reps: Sequence[Replicate], address: str | None, memory_bytes: int,
                 ray.exceptions.AuthenticationError) as e:
             raise UserError(_unreachable(address, e), "--address") from None
     try:
+        # SPREAD: replicates over every node, not packed onto the driver's node first
         task = ray.remote(run_replicate).options(
             num_cpus=reps[0].threads or 1, memory=max(1, int(memory_bytes)),
-            max_retries=ATTEMPTS - 1, retry_exceptions=False)
+            max_retries=ATTEMPTS - 1, retry_exceptions=False, scheduling_strategy="SPREAD")
         refs = {task.remote(rep): rep for rep in reps}
         out: dict[int, Outcome] = {}
         waiting = list(refs)
