@@ -322,26 +322,11 @@ def execute(sim: Simulation, request: dict, out: Path | None, progress: Progress
     return results
 
 
-def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = None,
-        days: int | None = None, seed: int = 0, out: str | Path | None = None,
-        threads: int | None = None, checkpoint_every: int | None = None,
-        progress: Progress | None = None, report: bool = True,
-        citizens: bool = True, until: dt.date | str | None = None,
-        compiling: Compiling | None = None, sets: Sequence[str] = ()) -> Results:
-    """Run a scenario on a synthetic society and return its results.
-
-    `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
-    scenario's own, `days` to its own. With `out` the results store, final citizens and
-    report are written there, with a checkpoint every `checkpoint_every` days (None: after
-    each five minutes of work; 0: never); without it the results stay in memory. With
-    `citizens=False` no per-citizen final state is written (it takes about a minute per
-    billion citizens). `until` (a date or YYYY-MM-DD) ends the run on that day instead of
-    after `days`: its last daily row is that date. `sets` changes values of the scenario,
-    each `PATH=VALUE` as in `socialcredit compare --set`; the run records the changed
-    scenario and the changes (`run.source`). The first run after an install compiles
-    the kernels before it starts (about a minute, kept out of its timings), calling
-    `compiling(kernels, seconds)` as it goes.
-    """
+def resolve(scenario: str | Path | Scenario, sets: Sequence[str], population: int | None,
+            days: int | None, until: dt.date | str | None
+            ) -> tuple[Scenario, str, str, int, int]:
+    """What a run of `scenario` with `sets` changed is asked to do, checked: (the scenario,
+    its text, where it came from, population, days), each with the scenario's own default."""
     if isinstance(scenario, Scenario):
         sc, text, where = scenario, scenario.model_dump_json(indent=2), scenario.scenario.name
     else:
@@ -364,6 +349,30 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         days = sc.scenario.days
     _check_int(population, "--population", 1, 2_000_000_000)
     _check_int(days, "--days", 1, MAX_DAYS)
+    return sc, text, where, population, days
+
+
+def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = None,
+        days: int | None = None, seed: int = 0, out: str | Path | None = None,
+        threads: int | None = None, checkpoint_every: int | None = None,
+        progress: Progress | None = None, report: bool = True,
+        citizens: bool = True, until: dt.date | str | None = None,
+        compiling: Compiling | None = None, sets: Sequence[str] = ()) -> Results:
+    """Run a scenario on a synthetic society and return its results.
+
+    `scenario` is a built-in name, a TOML path or a Scenario. `population` defaults to the
+    scenario's own, `days` to its own. With `out` the results store, final citizens and
+    report are written there, with a checkpoint every `checkpoint_every` days (None: after
+    each five minutes of work; 0: never); without it the results stay in memory. With
+    `citizens=False` no per-citizen final state is written (it takes about a minute per
+    billion citizens). `until` (a date or YYYY-MM-DD) ends the run on that day instead of
+    after `days`: its last daily row is that date. `sets` changes values of the scenario,
+    each `PATH=VALUE` as in `socialcredit compare --set`; the run records the changed
+    scenario and the changes (`run.source`). The first run after an install compiles
+    the kernels before it starts (about a minute, kept out of its timings), calling
+    `compiling(kernels, seconds)` as it goes.
+    """
+    sc, text, where, population, days = resolve(scenario, sets, population, days, until)
     _check_int(seed, "--seed", 0, 2**63 - 1)
     if checkpoint_every is not None:
         _check_int(checkpoint_every, "--checkpoint-every", 0, MAX_DAYS)

@@ -76,8 +76,7 @@ def ensemble(scenario="rongcheng", seeds: int = 10, sets: Sequence[str] = (),
         >>> ens.band("listed").tail()
     """
     from ..engine import memory
-    from ..engine.run import _check_int, days_until
-    from ..scenario import Scenario, load
+    from ..engine.run import _check_int, resolve
 
     if executor not in EXECUTORS:
         raise UserError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}",
@@ -85,26 +84,7 @@ def ensemble(scenario="rongcheng", seeds: int = 10, sets: Sequence[str] = (),
     _check_int(seeds, "--seeds", 1, 100_000)
     _check_int(first_seed, "--seed", 0, 2**63 - 1 - seeds)
     _check_int(threads, "--threads", 1, 4096)
-    if isinstance(scenario, Scenario):
-        sc, name = scenario, scenario.scenario.name
-    else:
-        sc, _ = load(scenario)
-        name = str(scenario)
-    if sets:
-        from ..analysis.compare import apply_set
-
-        for assignment in sets:
-            sc = apply_set(sc, assignment)
-    if population is None:
-        population = sc.society.simulate or sc.society.population
-    _check_int(population, "--population", 1, 2_000_000_000)
-    if until is not None:
-        if days is not None:
-            raise UserError("give --days or --until, not both", "--until")
-        days = days_until(sc, until)
-    if days is None:
-        days = sc.scenario.days
-    _check_int(days, "--days", 1, 36_500)
+    sc, _, name, population, days = resolve(scenario, sets, population, days, until)
     workers = cores() if workers is None else workers
     _check_int(workers, "--workers", 1, 4096)
     folder = _check_out(out)
