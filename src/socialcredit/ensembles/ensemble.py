@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..record.store import REPORT, RESULTS
 from .executors import cores, run_local, run_ray
 from .replicate import Outcome, Replicate
 
 EXECUTORS = ("local", "ray")
 QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
-RESULTS = "results.duckdb"
-REPORT = "report.html"
 
 
 @dataclass
@@ -180,28 +179,15 @@ def _check_out(out: str | Path | None) -> Path | None:
 
 def write(res: EnsembleResults, folder: Path) -> None:
     """Write the tables to FOLDER/results.duckdb and the report, each moved into place."""
-    import os
 
-    import duckdb
-
+    from ..record.store import write_tables
     from .report import write_report
 
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{RESULTS}.tmp"
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        info = pd.DataFrame([{k: (v.isoformat() if isinstance(v, dt.date) else v)
-                              for k, v in res.info.items()}])
-        for name, df in (("ensemble", info), ("runs", res.runs), ("daily", res.daily),
-                         ("bands", res.bands)):
-            con.register("frame", df)
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
-            con.unregister("frame")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(tmp, folder / RESULTS)
+    info = pd.DataFrame([{k: (v.isoformat() if isinstance(v, dt.date) else v)
+                          for k, v in res.info.items()}])
+    write_tables({"ensemble": info, "runs": res.runs, "daily": res.daily,
+                  "bands": res.bands}, folder)
     write_report(res, folder / REPORT)
     res.folder = folder
 

@@ -43,12 +43,18 @@ def remove_temporaries(folder: Path) -> None:
 
 def write_results(results: Results, folder: Path) -> Path:
     """Write every table into DIR/results.duckdb, atomically."""
+    return write_tables(results.tables(), folder)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
+    """Write `tables` (name: frame) into DIR/results.duckdb beside it, then move it into
+    place in one step."""
     final = folder / RESULTS
     tmp = folder / f".{RESULTS}.tmp"
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        for name, df in results.tables().items():
+        for name, df in tables.items():
             con.register("frame", df)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
             con.unregister("frame")
