@@ -2,39 +2,14 @@
 local executor, a node sized for one run never runs two at once, and a worker killed mid-run
 has its replicate run again.
 
-The cluster is two `ray start --block` processes (a head and a second node), each with its own
-temp dir, in a session of its own so that the teardown kills exactly the processes they started
-(every process in those two sessions), never another Ray on this machine. How it is set up, and why:
-
-- Token authentication with a token made for this cluster (RAY_AUTH_MODE=token and
-  RAY_AUTH_TOKEN in both nodes and in this process, set before Ray is imported here). Left to
-  itself, `ray start --head` turns token authentication on whenever ~/.ray/auth_token exists
-  (any earlier `ray.init()` that started a local cluster writes one), while `ray start
-  --address` and `ray.init(address=...)` do not read it: the second node then never reaches
-  the GCS and the driver fails with InvalidAuthToken. (RAY_AUTH_MODE=disabled everywhere works
-  too, but the GCS listens on every interface, so a token keeps the cluster to this test.)
-- Addresses are given as 127.0.0.1:PORT. Ray never advertises a loopback address on Linux: it
-  replaces 127.0.0.1 (in --address, --node-ip-address or ray.init) with the address this
-  machine would use to reach the internet, so both nodes and the driver show up under the
-  machine's own address; the traffic never leaves the machine either way.
-- The head takes a free GCS port (--port=0) and every other port Ray would otherwise take at a
-  fixed number is free or given one, so this may run beside another Ray or another test session.
+The cluster is socialcredit.ensembles.cluster.local_cluster: two `ray start` processes on
+127.0.0.1 with a token of their own, stopped (every process they started) when the module ends,
+whatever the tests did; its docstring says how it keeps clear of the pitfalls of Ray 2.60.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import re
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,6 +17,7 @@ import pytest
 import socialcredit
 from socialcredit.engine import memory
 from socialcredit.ensembles import ensemble, open_ensemble
+from socialcredit.ensembles.cluster import local_cluster
 
 SCENARIO, POPULATION, DAYS, SEEDS = "rongcheng", 5000, 60, 6
 STARTUP_S = 120  # a cold start on a loaded 2-core machine takes 5 to 15 seconds a node
@@ -55,153 +31,17 @@ class Cluster:
     nodes: dict[str, dict]  # node id -> its resources, as the GCS reports them
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _temp_dir(tmp_path_factory, name: str) -> tuple[Path, bool]:
-    """A temp dir for one node: under pytest's, unless that is too long for Ray's sockets
-    (TEMP/<session name, up to 42 characters>/sockets/plasma_store must fit in 107 bytes), then
-    one under /tmp, which the caller removes (True)."""
-    path = tmp_path_factory.mktemp(name)
-    if len(str(path)) <= 43:
-        return path, False
-    return Path(tempfile.mkdtemp(prefix=f"socialcredit-ray-{name}-", dir="/tmp")), True
-
-
-def _ray_start(args: list[str], temp: Path, env: dict) -> subprocess.Popen:
-    """`ray start ARGS --block` in a session of its own, killed should this process die first
-    (then Ray's reaper kills the processes it started, and its workers exit with their raylet).
-    """
-    ray = str(Path(sys.executable).with_name("ray"))
-    if not os.path.exists(ray):
-        ray = shutil.which("ray") or "ray"
-    argv = [ray, "start", *args, "--block", f"--temp-dir={temp}", "--disable-usage-stats",
-            f"--dashboard-agent-listen-port={_free_port()}"]
-    if importlib.util.find_spec("grpc") is not None:  # Ray would take port 10001
-        argv.append(f"--ray-client-server-port={_free_port()}")
-    die_with_parent = ("import ctypes, os, signal, sys; "
-                       "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0); "
-                       "os.execv(sys.argv[1], sys.argv[1:])")
-    log = open(temp / "ray-start.log", "wb")  # noqa: SIM115 - the process keeps it
-    try:
-        return subprocess.Popen([sys.executable, "-c", die_with_parent, *argv], env=env,
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    finally:
-        log.close()
-
-
-def _wait_started(proc: subprocess.Popen, temp: Path) -> str:
-    """The GCS address a `ray start` wrote once its node was up (it writes
-    TEMP/ray_current_cluster just before blocking)."""
-    file = temp / "ray_current_cluster"
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        if file.exists() and re.fullmatch(r"\S+:\d+", text := file.read_text().strip()):
-            return text
-        time.sleep(0.1)
-    log = (temp / "ray-start.log").read_text(errors="replace")
-    raise RuntimeError(f"`ray start` did not start a node in {STARTUP_S} s (exit code "
-                       f"{proc.poll()}); its output ends:\n{log[-3000:]}")
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """Kill, at once (no draining), every process each `ray start` started: all are in its
-    session (start_new_session), though Ray puts each worker in a process group of its own."""
-    import psutil  # a dependency of Ray
-
-    sessions = {proc.pid for proc in procs}
-    ours = []
-    for p in psutil.process_iter():
-        try:
-            if os.getsid(p.pid) in sessions:
-                ours.append(p)
-        except (ProcessLookupError, PermissionError):
-            pass
-    for p in ours:
-        try:
-            p.kill()  # psutil checks first that the pid is still the process found
-        except psutil.NoSuchProcess:
-            pass
-    for proc in procs:
-        proc.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    for p in ours:  # gone, or a zombie its new parent has yet to reap
-        while time.monotonic() < deadline:
-            try:
-                if p.status() == psutil.STATUS_ZOMBIE:
-                    break
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster():
     """A head and one more node on this machine, each with 2 CPUs and memory for 1.5 runs."""
     sc, _ = socialcredit.load(SCENARIO)
     need = memory.estimate(sc, POPULATION, DAYS).total
     # The kernels compiled and cached before any Ray worker loads them (pytest-xdist compiles
     # them once for the session; alone, this is where they compile).
     socialcredit.run(SCENARIO, population=500, days=DAYS, report=False, citizens=False)
-
-    token = secrets.token_hex(32)
-    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")
-           and not k.startswith("SOCIALCREDIT_KILL")}
-    env.update(auth, RAY_USAGE_STATS_ENABLED="0")
-    node = ["--num-cpus=2", "--num-gpus=0", f"--memory={int(need * 1.5)}",
-            f"--object-store-memory={200 * 2**20}"]
-    procs: list[subprocess.Popen] = []
-    scratch: list[Path] = []
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in auth.items():
-            mp.setenv(k, v)
-        mp.delenv("RAY_ADDRESS", raising=False)
-        mp.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
-        if "ray._raylet" in sys.modules:  # Ray read the mode when imported: read it again
-            from ray._raylet import Config
-
-            Config.initialize("")
-        try:
-            head_dir, rm = _temp_dir(tmp_path_factory, "rh")
-            scratch += [head_dir] if rm else []
-            procs.append(_ray_start(["--head", "--port=0", "--include-dashboard=false",
-                                     "--dashboard-port=0", *node], head_dir, env))
-            gcs = _wait_started(procs[0], head_dir)
-            address = f"127.0.0.1:{gcs.rsplit(':', 1)[1]}"
-            second_dir, rm = _temp_dir(tmp_path_factory, "rn")
-            scratch += [second_dir] if rm else []
-            procs.append(_ray_start([f"--address={address}", *node], second_dir, env))
-            _wait_started(procs[1], second_dir)
-            yield Cluster(address, need, _alive_nodes(address, 2))
-        finally:
-            _stop(procs)
-            for path in scratch:
-                shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive_nodes(address: str, count: int) -> dict[str, dict]:
-    """The cluster's live nodes and their resources, once `count` of them have joined."""
-    import ray
-
-    ray.init(address=address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            nodes = {n["NodeID"]: n["Resources"] for n in ray.nodes() if n["Alive"]}
-            if len(nodes) >= count or time.monotonic() > deadline:
-                return nodes
-            time.sleep(0.2)
-    finally:
-        ray.shutdown()
+    with local_cluster(nodes=2, cpus_per_node=2, memory_per_node=int(need * 1.5),
+                       timeout=STARTUP_S) as ray_cluster:
+        yield Cluster(ray_cluster.address, need, ray_cluster.nodes())
 
 
 @pytest.fixture(scope="module")
