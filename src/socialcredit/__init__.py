@@ -60,6 +60,24 @@ def ensemble(scenario="rongcheng", seeds: int = 10, **options):
     return _ensemble(scenario, seeds, **options)
 
 
+def sensitivity(scenario="rongcheng", vary=(), **options):
+    """Which values move which outcomes, as `socialcredit sensitivity`: a Morris or Sobol'
+    design (SALib) over the ranges in `vary` ("PATH=LO:HI[:log]" texts, or PATH: (LO, HI)),
+    every point run with the same seeds; see `socialcredit.ensembles.sensitivity` for the
+    options. Returns the `sensitivity` and `design` tables (`.ranked(outcome)` ranks the
+    values for one outcome).
+
+        >>> s = socialcredit.sensitivity("rongcheng", ["acts.littering.rate=0.2:3",
+        ...     "rules.littering.points=-10:-1"], population=20_000, days=180)
+
+    Its runs go to worker processes started afresh (spawned), so a script that calls this
+    needs the usual `if __name__ == "__main__":` guard around it.
+    """
+    from .ensembles import sensitivity as _sensitivity
+
+    return _sensitivity(scenario, vary, **options)
+
+
 def open_ensemble(folder):
     """Read an ensemble's runs, daily and bands tables back from its folder."""
     from .ensembles import open_ensemble as _open
@@ -68,4 +86,4 @@ def open_ensemble(folder):
 
 
 __all__ = ["Results", "Scenario", "UserError", "__version__", "builtin_names", "compare",
-           "ensemble", "load", "open_ensemble", "open_results", "resume", "run"]
+           "ensemble", "load", "open_ensemble", "open_results", "resume", "run", "sensitivity"]

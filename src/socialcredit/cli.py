@@ -204,6 +204,44 @@ def build_parser() -> Parser:
                    help="kernel threads per replicate (default 1)")
     w.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
     w.add_argument("--quiet", action="store_true")
+    g = sub.add_parser("sensitivity", help="which values move which outcomes, and by how "
+                       "much: a global sensitivity analysis (SALib) over runs with common seeds")
+    g.add_argument("scenario", nargs="?", default="rongcheng",
+                   help="built-in name or FILE.toml")
+    g.add_argument("--vary", action="append", default=[], metavar="PATH=LO:HI[:log]",
+                   help="a value to vary from LO to HI (over log10 of it with :log), e.g. "
+                   "acts.littering.rate=0.2:3 (repeatable)")
+    g.add_argument("--method", default="morris", help="morris (default: elementary effects, "
+                   "few runs) or sobol (shares of variance, first and total order)")
+    g.add_argument("--samples", type=_whole("--samples", 2, 100_000),
+                   help="Morris trajectories (default 10) or Sobol' base samples, a power of "
+                   "two (default 32)")
+    g.add_argument("--levels", type=_whole("--levels", 2, 100), default=4,
+                   help="Morris grid levels, even (default 4)")
+    g.add_argument("--seeds", type=_whole("--seeds", 1, 1000), default=3,
+                   help="seeds run at every design point, the same at each (default 3)")
+    g.add_argument("--seed", type=_nonneg("--seed", 2**62), default=0,
+                   help="the first seed; the others follow; it also draws the design "
+                   "(default 0)")
+    g.add_argument("--outcomes", metavar="COL,...", help="daily columns to analyse, or "
+                   "listed_share (default: wrongful_listings, listed_share, mean_score, "
+                   "expression_acts, children_denied, those the scenario has)")
+    g.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one value of the scenario first (repeatable)")
+    g.add_argument("--population", type=_population)
+    g.add_argument("--days", type=_positive("--days", 36_500))
+    g.add_argument("--until", metavar="DATE", help="end each run on this date (YYYY-MM-DD)")
+    g.add_argument("--workers", type=_positive("--workers", 4096),
+                   help="local worker processes (default: one per core)")
+    g.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local processes (default) or Ray tasks (pip install "
+                   "'socialcredit[cluster]')")
+    g.add_argument("--address", help="the Ray cluster: auto, or HOST:PORT (default: start "
+                   "one on this machine)")
+    g.add_argument("--threads", type=_positive("--threads", 4096), default=1,
+                   help="kernel threads per run (default 1)")
+    g.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
+    g.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -602,10 +640,71 @@ def cmd_ensemble(a) -> int:
     return 0 if done else 2
 
 
+def cmd_sensitivity(a) -> int:
+    from rich.table import Table
+
+    from .engine.run import fresh_folder
+    from .ensembles import sensitivity
+    from .ensembles.ensemble import _check_out
+    from .ensembles.sensitivity import MAIN, NOISE, SECOND
+    from .scenario import load
+
+    scenario, _ = load(a.scenario)  # fail fast, before any folder or worker exists
+    folder = a.out or fresh_folder(Path("runs"), f"{scenario.scenario.name}-sensitivity")
+    _check_out(folder)
+    if a.executor == "local" and a.address:
+        raise UserError("--address names a Ray cluster; give it with --executor ray",
+                        "--address")
+    bar, update = _progress(a.quiet, "run")
+    try:
+        res = sensitivity(a.scenario, a.vary, method=a.method, samples=a.samples,
+                          seeds=a.seeds, outcomes=a.outcomes, sets=a.sets,
+                          population=a.population, days=a.days, until=a.until,
+                          workers=a.workers, executor=a.executor, address=a.address,
+                          out=folder, first_seed=a.seed, threads=a.threads, progress=update,
+                          levels=a.levels)
+    finally:
+        if bar and bar.live.is_started:
+            bar.stop()
+    if a.quiet:
+        out.print(str(folder))
+        return 0
+    info = res.info
+    seeds = f"{info['seeds']} seed{'' if info['seeds'] == 1 else 's'}"
+    out.print(f"{len(res.design):,} runs ({info['points']:,} design points x {seeds}) of "
+              f"{info['population']:,} citizens over {info['days']:,} days in "
+              f"{info['wall_seconds']:,.1f} s", soft_wrap=True)
+    for note in res.notes:
+        out.print(f"note: {note}", markup=False, soft_wrap=True)
+    main, second = MAIN[info["method"]], SECOND[info["method"]]
+    t = Table(title=f"{info['method']}: the values ranked by {main} for each outcome, with "
+              "95% intervals over all seeds' runs", title_justify="left")
+    for col in ("outcome", "of", "value", main, "95% interval", second, "95% interval "):
+        t.add_column(col, justify="left" if col in ("outcome", "of", "value") else "right")
+    table = res.sensitivity
+    for outcome, of in res.outcomes.items():
+        mine = table[table["outcome"] == outcome]
+        if mine.empty:
+            continue
+        rows = [(r.parameter, f"{r.main:.4g}", f"{r.main_low:.4g} to {r.main_high:.4g}",
+                 f"{r.second:.4g}", f"{r.second_low:.4g} to {r.second_high:.4g}")
+                for r in res.ranked(outcome).itertuples()]
+        rows += [(NOISE, f"sd {r.estimate:.4g}", f"{r.low:.4g} to {r.high:.4g}", "", "")
+                 for r in mine[mine["parameter"] == NOISE].itertuples()]
+        for i, row in enumerate(rows):
+            t.add_row(outcome if i == 0 else "", of if i == 0 else "", *row,
+                      end_section=i == len(rows) - 1)
+    out.print(t)
+    out.print(f"wrote {folder}: open {folder / 'report.html'}; tables sensitivity, design and "
+              f"sensitivity_info in {folder / 'results.duckdb'}", soft_wrap=True)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
             "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate,
-            "sources": cmd_sources, "ensemble": cmd_ensemble}
+            "sources": cmd_sources, "ensemble": cmd_ensemble,
+            "sensitivity": cmd_sensitivity}
 
 
 PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR,
