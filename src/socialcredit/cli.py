@@ -681,15 +681,17 @@ def cmd_sensitivity(a) -> int:
               "95% intervals over all seeds' runs", title_justify="left")
     for col in ("outcome", "of", "value", main, "95% interval", second, "95% interval "):
         t.add_column(col, justify="left" if col in ("outcome", "of", "value") else "right")
+    value = t.columns[2]  # the paths whole: the numbers may wrap instead
+    value.no_wrap, value.min_width = True, max(len(p) for p in [*res.factors, NOISE])
     table = res.sensitivity
     for outcome, of in res.outcomes.items():
         mine = table[table["outcome"] == outcome]
         if mine.empty:
             continue
-        rows = [(r.parameter, f"{r.main:.4g}", f"{r.main_low:.4g} to {r.main_high:.4g}",
-                 f"{r.second:.4g}", f"{r.second_low:.4g} to {r.second_high:.4g}")
+        rows = [(r.parameter, f"{r.main:.3g}", f"{r.main_low:.3g} to {r.main_high:.3g}",
+                 f"{r.second:.3g}", f"{r.second_low:.3g} to {r.second_high:.3g}")
                 for r in res.ranked(outcome).itertuples()]
-        rows += [(NOISE, f"sd {r.estimate:.4g}", f"{r.low:.4g} to {r.high:.4g}", "", "")
+        rows += [(NOISE, f"sd {r.estimate:.3g}", f"{r.low:.3g} to {r.high:.3g}", "", "")
                  for r in mine[mine["parameter"] == NOISE].itertuples()]
         for i, row in enumerate(rows):
             t.add_row(outcome if i == 0 else "", of if i == 0 else "", *row,
