@@ -7,6 +7,7 @@ import json
 import re
 
 import duckdb
+import pandas as pd
 import pytest
 
 import socialcredit
@@ -147,7 +148,8 @@ def test_the_shipped_targets_leave_out_the_falling_flights_figure():
 @pytest.mark.parametrize("csv, words", [
     ("when,people_listed_cumulative\n2014-07-23,203000\n", "no 'date' column"),
     ("date,people_shot\n2014-07-23,5\n", "column 'people_shot' is not a figure"),
-    ("date,listed\n2030-01-01,5\n", "outside the run"),
+    ("date,listed\n2030-01-01,5\n", "held out of the fit"),
+    ("date,listed\n2200-01-01,5\n", "outside the run"),
     ("date,listed\n2012-01-01,5\n", "outside the run"),
     ("date,listed\nsoon,5\n", "not a date"),
 ])
@@ -209,7 +211,8 @@ def test_calibrate_command_writes_the_fit_the_confirmation_run_and_its_report(tm
                        "2016-12-31,4000000,made up\n")
     out = tmp_path / "cal"
     assert main(["calibrate", str(scen), "--targets", str(targets), "--trial-population",
-                 "50000", "--population", "100000", "--trials", "6", "--out", str(out)]) == 0
+                 "50000", "--population", "100000", "--trials", "6", "--posterior-points", "4",
+                 "--draws", "5", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "rail_blocked_cumulative" in printed and "gates.rail.listed_attempts" in printed
     fitted, _ = load(out / "fitted.toml")
@@ -226,6 +229,26 @@ def test_calibrate_command_writes_the_fit_the_confirmation_run_and_its_report(tm
     html = (out / "report.html").read_text()
     assert "<h2>Calibration</h2>" in html and "gates.rail.listed_attempts" in html
     assert (out / "fit.csv").exists() and (out / "fit.svg").exists()
+    # the posterior: 4 weighed points, 5 draws resampled from them, the same beside fitted.toml
+    assert "Posterior: 4 trials weighed" in printed
+    draws = res.extras["calibration_posterior"]
+    points = res.extras["calibration_samples"]
+    assert len(draws) == 5 and len(points) == 4
+    assert set(draws["gates.rail.listed_attempts"]) <= set(points["gates.rail.listed_attempts"])
+    beside = pd.read_csv(out / "posterior.csv")
+    assert list(beside.columns) == ["gates.rail.listed_attempts"]
+    assert beside["gates.rail.listed_attempts"].to_numpy() == pytest.approx(
+        draws["gates.rail.listed_attempts"].to_numpy())
+
+
+def test_figures_after_until_are_held_out_of_the_fit_and_kept():
+    s = _national()
+    where, text = cal.packaged_targets("spc_blacklist")
+    t = cal.read_targets(text, where, s, until=dt.date(2017, 12, 31))
+    held = t.cells[t.cells["date"] > dt.date(2017, 12, 31)]
+    assert len(held) == 9 and held["excluded"].all()
+    assert held["why"].str.contains("held out of the fit").all()
+    assert not (t.used["date"] > dt.date(2017, 12, 31)).any() and len(t.used) == 10
 
 
 def test_the_shipped_national_lands_within_15_percent_of_the_record_at_reduced_scale():

@@ -78,6 +78,23 @@ def sensitivity(scenario="rongcheng", vary=(), **options):
     return _sensitivity(scenario, vary, **options)
 
 
+def predict(calibration, until, **options):
+    """A calibration's posterior draws run forward to `until`, as `socialcredit predict`:
+    `calibration` is the folder `socialcredit calibrate` wrote; see
+    `socialcredit.analysis.predict.predict` for the options. Returns the `predictions`
+    (date, column, p5 to p95 at real scale), `reported` and `runs` tables.
+
+        >>> p = socialcredit.predict("runs/national-calibrated", "2019-12-31", draws=50)
+        >>> p.at("2019-06-30")
+
+    Its draws run in worker processes started afresh (spawned), so a script that calls this
+    needs the usual `if __name__ == "__main__":` guard around it.
+    """
+    from .analysis.predict import predict as _predict
+
+    return _predict(calibration, until, **options)
+
+
 def open_ensemble(folder):
     """Read an ensemble's runs, daily and bands tables back from its folder."""
     from .ensembles import open_ensemble as _open
@@ -86,4 +103,5 @@ def open_ensemble(folder):
 
 
 __all__ = ["Results", "Scenario", "UserError", "__version__", "builtin_names", "compare",
-           "ensemble", "load", "open_ensemble", "open_results", "resume", "run", "sensitivity"]
+           "ensemble", "load", "open_ensemble", "open_results", "predict", "resume", "run",
+           "sensitivity"]

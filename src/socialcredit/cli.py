@@ -177,9 +177,45 @@ def build_parser() -> Parser:
     b.add_argument("--until", metavar="DATE", help="run to this date (default: the last "
                    "target date)")
     b.add_argument("--seed", type=_nonneg("--seed", 2**63 - 1), default=0)
+    b.add_argument("--posterior-points", type=_nonneg("--posterior-points", 100_000),
+                   default=128, help="trials weighed into the posterior over the fitted values "
+                   "(default 128; 0: no posterior)")
+    b.add_argument("--draws", type=_positive("--draws", 100_000), default=100,
+                   help="posterior draws written to posterior.csv (default 100)")
+    b.add_argument("--obs-error", type=float, metavar="SD", help="sd of log(reported / model) "
+                   "in the posterior's likelihood (default: estimated from the fit's residuals)")
+    b.add_argument("--workers", type=_positive("--workers", 4096),
+                   help="local worker processes for the posterior's trials (default: one per "
+                   "core)")
+    b.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="where the posterior's trials run: local processes or Ray tasks")
+    b.add_argument("--address", help="the Ray cluster (host:port or auto) with --executor ray")
     b.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
     b.add_argument("--threads", type=_positive("--threads", 4096))
     b.add_argument("--quiet", action="store_true")
+    f = sub.add_parser("predict", help="run a calibration's posterior draws forward: every "
+                       "target figure with its 50% and 90% intervals")
+    f.add_argument("calibration", help="the folder `socialcredit calibrate` wrote (or its "
+                   "fitted.toml, with posterior.csv beside it)")
+    f.add_argument("--until", required=True, metavar="DATE", help="predict to this date")
+    f.add_argument("--draws", type=_positive("--draws", 100_000),
+                   help="posterior draws to run, each with a fresh seed (default 50)")
+    f.add_argument("--population", type=_population, help="citizens per draw (default: the "
+                   "calibration's trial population)")
+    f.add_argument("--seed", type=_nonneg("--seed", 2**62), help="the first draw's seed "
+                   "(default: the one after the calibration's)")
+    f.add_argument("--targets", metavar="FILE.csv", help="reported figures to predict and "
+                   "check against (default: the scenario's shipped targets)")
+    f.add_argument("--at", action="append", default=[], metavar="DATE",
+                   help="print the intervals on this date (repeatable; default: the reported "
+                   "dates in range and the last date)")
+    f.add_argument("--workers", type=_positive("--workers", 4096),
+                   help="local worker processes (default: one per core)")
+    f.add_argument("--executor", choices=["local", "ray"], default="local")
+    f.add_argument("--address", help="the Ray cluster (host:port or auto) with --executor ray")
+    f.add_argument("--threads", type=_positive("--threads", 4096), default=1)
+    f.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
+    f.add_argument("--quiet", action="store_true")
     w = sub.add_parser("ensemble", help="run one design over many seeds, on this machine or "
                        "a Ray cluster, and give every daily figure with its spread")
     w.add_argument("scenario", nargs="?", default="rongcheng",
@@ -492,7 +528,8 @@ def cmd_calibrate(a) -> int:
 
     bar = None
     tasks: dict[str, int] = {}
-    names = {"fit": "fitting", "sensitivity": "sensitivity", "confirm": "confirming, day"}
+    names = {"fit": "fitting", "sensitivity": "sensitivity", "posterior": "posterior",
+             "confirm": "confirming, day"}
 
     def update(phase: str, done: int, total: int, detail: str) -> None:
         nonlocal bar
@@ -508,7 +545,8 @@ def cmd_calibrate(a) -> int:
     try:
         cal = run_calibration(a.scenario, a.targets, a.exclude, a.trial_population,
                               a.population, a.seed, a.until, a.trials, a.out, a.threads,
-                              None if a.quiet else update)
+                              None if a.quiet else update, a.posterior_points, a.draws,
+                              a.obs_error, a.workers, a.executor, a.address)
     finally:
         if bar is not None:
             bar.stop()
@@ -542,6 +580,21 @@ def cmd_calibrate(a) -> int:
                   f"{r['lower']:g} to {r['upper']:g}", f"{r['objective_minus10']:.4g}",
                   f"{r['objective_plus10']:.4g}", f"{100 * ch:.1f}%")
     out.print(p)
+    if "posterior_p50" in fit.params:
+        info = cal.results.extras["calibration_info"].iloc[0]
+        q = Table(title=f"Posterior: {int(info['posterior_points'])} trials weighed, effective "
+                  f"sample size {info['effective_sample_size']:.1f}, observation error "
+                  f"{info['observation_error']:.3f} (sd of the log ratio, from "
+                  f"{info['observation_error_from']}; run-to-run noise "
+                  f"{info['run_to_run_noise']:.3f})", title_justify="left")
+        for c in ("value", "median", "90% interval"):
+            q.add_column(c, justify="left" if c == "value" else "right")
+        for r in fit.params.to_dict("records"):
+            q.add_row(r["path"], f"{r['posterior_p50']:.4g}",
+                      f"{r['posterior_p5']:.4g} to {r['posterior_p95']:.4g}")
+        out.print(q)
+        out.print(f"posterior draws: {cal.folder / 'posterior.csv'}; forecast with intervals: "
+                  f"socialcredit predict {cal.folder} --until DATE", soft_wrap=True)
     out.print(f"fitted scenario: {cal.folder / 'fitted.toml'}")
     out.print(f"report with the calibration section: {cal.folder / 'report.html'}")
     return 0
@@ -640,6 +693,78 @@ def cmd_ensemble(a) -> int:
     return 0 if done else 2
 
 
+def cmd_predict(a) -> int:
+    import datetime as dt
+
+    from rich.table import Table
+
+    from .analysis.predict import coverage, locate, predict
+    from .engine.run import days_until, fresh_folder
+    from .ensembles.ensemble import _check_out
+    from .scenario import load
+
+    toml, _, _ = locate(a.calibration)  # fail fast, before any folder or worker exists
+    sc, _ = load(toml)
+    end = sc.scenario.start + dt.timedelta(days=days_until(sc, a.until) - 1)
+    at = []
+    for text in a.at:
+        try:
+            at.append(dt.date.fromisoformat(text))
+        except ValueError:
+            raise UserError(f"{text!r} is not a date; give YYYY-MM-DD", "--at") from None
+        if not sc.scenario.start <= at[-1] <= end:
+            raise UserError(f"{text} is outside the prediction; valid: {sc.scenario.start} to "
+                            f"{end}", "--at")
+    folder = a.out or fresh_folder(Path("runs"), f"{sc.scenario.name}-predict")
+    _check_out(folder)
+    if a.executor == "local" and a.address:
+        raise UserError("--address names a Ray cluster; give it with --executor ray",
+                        "--address")
+    bar, update = _progress(a.quiet, "draw")
+    try:
+        res = predict(toml, a.until, a.draws, a.population, a.seed, a.targets, a.workers,
+                      a.executor, a.address, folder, a.threads, update)
+    finally:
+        if bar and bar.live.is_started:
+            bar.stop()
+    if a.quiet:
+        out.print(str(folder))
+        return 0
+    runs, rep = res.runs, res.reported
+    done = int((runs["status"] == "done").sum())
+    out.print(f"{done} of {len(runs)} posterior draws ran to {res.info['until']} at "
+              f"{int(res.info['population']):,} citizens in {res.info['wall_seconds']:,.1f} s",
+              soft_wrap=True)
+    dates = at or sorted({*(dt.date.fromisoformat(d) for d in rep["date"]),
+                          dt.date.fromisoformat(res.info["until"])})
+    t = Table(title="Predicted figures (real scale): median, 50% and 90% intervals",
+              title_justify="left")
+    for c in ("date", "figure", "median", "50% interval", "90% interval", "reported", "fit"):
+        t.add_column(c, justify="left" if c in ("date", "figure", "fit") else "right")
+    for day in dates:
+        for r in res.at(day).itertuples():
+            got = rep[(rep["date"] == day.isoformat()) & (rep["target"] == r.column)]
+            seen, fit = "", ""
+            if len(got):
+                g = got.iloc[0]
+                seen = f"{g['reported']:,.0f}"
+                fit = ("inconsistent" if not g["consistent"] else
+                       "held out" if g["held_out"] else "used")
+                fit += (", in 50%" if g["in_50"] else ", in 90%" if g["in_90"] else
+                        ", outside")
+            t.add_row(day.isoformat(), r.column, f"{r.p50:,.0f}",
+                      f"{r.p25:,.0f} to {r.p75:,.0f}", f"{r.p5:,.0f} to {r.p95:,.0f}", seen, fit)
+    out.print(t)
+    cov = coverage(rep)
+    if cov["held_out"]:
+        out.print(f"held-out reported figures: {cov['in_50']} of {cov['held_out']} inside the "
+                  f"50% intervals, {cov['in_90']} of {cov['held_out']} inside the 90%",
+                  soft_wrap=True)
+    out.print(f"wrote {folder}: open {folder / 'report.html'}; tables runs, predictions and "
+              f"reported in {folder / 'results.duckdb'}", soft_wrap=True)
+    return 0 if done else 2
+
+
 def cmd_sensitivity(a) -> int:
     from rich.table import Table
 
@@ -706,7 +831,7 @@ COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
             "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate,
             "sources": cmd_sources, "ensemble": cmd_ensemble,
-            "sensitivity": cmd_sensitivity}
+            "sensitivity": cmd_sensitivity, "predict": cmd_predict}
 
 
 PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR,

@@ -106,7 +106,8 @@ def read_targets(text: str, where: str, sc: Scenario, until: dt.date | None = No
     cell of a figure column is a number or empty. A figure of 0 or below cannot be compared on
     the log scale of the fit, and a cumulative figure below one reported on an earlier date
     cannot be right: both are excluded, with the reason. `exclude` names more cells to leave
-    out: DATE (the whole row) or DATE:COLUMN.
+    out: DATE (the whole row) or DATE:COLUMN. Figures after `until` are held out of the fit and
+    kept, to check a forecast against.
     """
     try:
         rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
@@ -128,7 +129,7 @@ def read_targets(text: str, where: str, sc: Scenario, until: dt.date | None = No
     known = daily_columns(sc)
     di = header.index("date")
     start = sc.scenario.start
-    last = until or start + dt.timedelta(days=36_499)
+    longest = start + dt.timedelta(days=36_499)
     figures: dict[int, str] = {}  # column index -> daily column it is compared with
     notes: list[int] = []
     for j, name in enumerate(header):
@@ -155,9 +156,9 @@ def read_targets(text: str, where: str, sc: Scenario, until: dt.date | None = No
         except ValueError:
             raise UserError(f"row {i}: {raw[:40]!r} is not a date; give YYYY-MM-DD",
                             where) from None
-        if not start <= date <= last:
+        if not start <= date <= longest:
             raise UserError(f"row {i}: date {date} is outside the run; valid: {start} to "
-                            f"{last}", where)
+                            f"{longest}", where)
         source = "; ".join(r[j] for j in notes if j < len(r) and r[j])
         for j, column in figures.items():
             if j >= len(r) or not r[j]:
@@ -174,11 +175,13 @@ def read_targets(text: str, where: str, sc: Scenario, until: dt.date | None = No
                 raise UserError(f"row {i}: {name} for {date} is also given in row "
                                 f"{seen[date, name]}; give one figure per date", where)
             seen[date, name] = i
-            bad = value <= 0
+            why = ("a figure of 0 or below cannot be fitted: the fit compares model and "
+                   "reported figures as log ratios" if value <= 0 else
+                   f"after --until {until}: held out of the fit"
+                   if until is not None and date > until else "")
             records.append({"date": date, "target": name, "column": column,
-                            "reported": value, "source": source, "excluded": bad,
-                            "why": "a figure of 0 or below cannot be fitted: the fit compares "
-                            "model and reported figures as log ratios" if bad else ""})
+                            "reported": value, "source": source, "excluded": bool(why),
+                            "why": why})
     if not records:
         raise UserError("no reported figures; give at least one numeric column besides "
                         "'date'", where)
@@ -479,13 +482,23 @@ def assumptions(sc: Scenario, targets: Targets) -> list[str]:
     return lines
 
 
-def tables(fit: Fit, table: pd.DataFrame, confirm_population: int) -> dict[str, pd.DataFrame]:
-    """The calibration tables stored beside a confirmation run's results."""
+def tables(fit: Fit, table: pd.DataFrame, confirm_population: int,
+           post=None) -> dict[str, pd.DataFrame]:
+    """The calibration tables stored beside a confirmation run's results (with `post`, a
+    Posterior, also its draws and weighted points)."""
     info = pd.DataFrame([{
         "targets": fit.targets.where, "trial_population": fit.trial_population,
         "confirm_population": confirm_population, "seed": fit.seed, "trials": fit.trials,
         "objective": fit.objective, "start_objective": fit.start_objective,
         "seconds": fit.seconds, "sensitivity_step": SENSITIVITY_STEP,
+        "until": str(fit.scenario.scenario.start + dt.timedelta(days=fit.days - 1)),
+        "posterior_points": len(post.samples) if post else 0,
+        "posterior_draws": len(post.draws) if post else 0,
+        "observation_error": post.sigma if post else float("nan"),
+        "observation_error_from": post.sigma_from if post else "",
+        "run_to_run_noise": post.noise if post else float("nan"),
+        "effective_sample_size": post.ess if post else float("nan"),
+        "posterior_seconds": post.seconds if post else 0.0,
     }])
     notes = pd.DataFrame({"assumption": assumptions(fit.scenario, fit.targets)})
     sens = fit.sensitivity.copy()
@@ -493,9 +506,13 @@ def tables(fit: Fit, table: pd.DataFrame, confirm_population: int) -> dict[str, 
         sens["date"] = sens["date"].astype(str)
     fit_rows = table.copy()
     fit_rows["date"] = fit_rows["date"].astype(str)
-    return {"calibration": fit_rows, "calibration_params": fit.params.copy(),
-            "calibration_sensitivity": sens, "calibration_info": info,
-            "calibration_notes": notes}
+    out = {"calibration": fit_rows, "calibration_params": fit.params.copy(),
+           "calibration_sensitivity": sens, "calibration_info": info,
+           "calibration_notes": notes}
+    if post:
+        out["calibration_posterior"] = post.draws
+        out["calibration_samples"] = post.samples
+    return out
 
 
 # -- the fitted scenario as TOML ---------------------------------------------------------------
@@ -561,7 +578,8 @@ def write_text(path: Path, text: str) -> None:
 # -- the whole command: fit, sensitivity, confirmation run -------------------------------------
 
 Phase = Callable[[str, int, int, str], None]
-"""progress(phase, done, total, detail) with phase 'fit', 'sensitivity' or 'confirm'."""
+"""progress(phase, done, total, detail) with phase 'fit', 'sensitivity', 'posterior' or
+'confirm'."""
 
 
 @dataclass
@@ -589,7 +607,7 @@ def targets_for(sc: Scenario, path: str | Path | None) -> tuple[str, str]:
         raise UserError(f"cannot read {str(p)!r}: {e}", "--targets") from None
 
 
-OUTPUTS = ("fitted.toml", "fit.csv", "fit.svg")
+OUTPUTS = ("fitted.toml", "posterior.csv", "fit.csv", "fit.svg")
 """Files a calibration writes beside the confirmation run."""
 
 
@@ -612,12 +630,18 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
                     population: int | None = None, seed: int = 0,
                     until: dt.date | str | None = None, trials: int = 300,
                     out: str | Path | None = None, threads: int | None = None,
-                    progress: Phase | None = None) -> Calibration:
-    """Fit `spec` to `targets`, measure each value's sensitivity, confirm at `population`.
+                    progress: Phase | None = None, posterior_points: int = 128,
+                    draws: int = 100, obs_error: float | None = None,
+                    workers: int | None = None, executor: str = "local",
+                    address: str | None = None) -> Calibration:
+    """Fit `spec` to `targets`, measure each value's sensitivity, weigh `posterior_points`
+    points into a posterior (none with 0), confirm at `population`.
 
-    The folder gets fitted.toml (the scenario with the fitted values), the confirmation run
-    (results.duckdb with the calibration tables, report.html with a calibration section),
-    fit.csv and fit.svg.
+    The folder gets fitted.toml (the scenario with the fitted values), posterior.csv (the
+    posterior draws, for `socialcredit predict`), the confirmation run (results.duckdb with
+    the calibration tables, report.html with a calibration section), fit.csv and fit.svg.
+    The posterior's trials run on `workers` local processes or, with executor "ray", on the
+    Ray cluster at `address`.
     """
     from ..engine.memory import check_fits
     from ..engine.run import days_until, fresh_folder, prepare_folder, run, set_threads
@@ -648,6 +672,14 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
     check_fits(sc, population, days, what="the confirmation run", where="--population")
     if not 1 <= trials <= 100_000:
         raise UserError(f"{trials} is out of range; valid: 1 to 100000", "--trials")
+    if posterior_points and not 2 <= posterior_points <= 100_000:
+        raise UserError(f"{posterior_points} is out of range; valid: 0 (no posterior) or 2 to "
+                        "100000", "--posterior-points")
+    if obs_error is not None and not (math.isfinite(obs_error) and 0 < obs_error <= 10):
+        raise UserError(f"{obs_error} is out of range; valid: above 0, up to 10 (the sd of "
+                        "log(reported / model))", "--obs-error")
+    if executor not in ("local", "ray"):
+        raise UserError(f"unknown executor {executor!r}; valid: local, ray", "--executor")
     set_threads(threads)
     if out is not None:
         _not_used(Path(out))
@@ -660,6 +692,16 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
                     if progress else None)
     sensitivity(fit, (lambda i, n: progress("sensitivity", i, n, ""))
                 if progress else None)
+    post = None
+    if posterior_points:
+        from .posterior import posterior
+
+        post = posterior(fit, posterior_points, draws, obs_error, workers, executor, address,
+                         threads or 1,
+                         (lambda i, n: progress("posterior", i, n, "")) if progress else None)
+        summary = post.summary().set_index("path")
+        for q in ("p5", "p50", "p95"):
+            fit.params[f"posterior_{q}"] = fit.params["path"].map(summary[q])
     header = (f"{sc.scenario.name}, fitted by `socialcredit calibrate` to {where} on "
               f"{dt.date.today()}\n{fit.trials} trials at {trial_population:,} citizens, seed "
               f"{seed}; objective (sum of squared log ratios) {fit.start_objective:.4g} -> "
@@ -668,11 +710,15 @@ def run_calibration(spec: str | Path, targets: str | Path | None = None,
                           f"was {r.start:.6g})" for r in fit.params.itertuples()))
     toml_path = folder / "fitted.toml"
     write_text(toml_path, to_toml(fit.scenario, header))
+    if post:
+        from .posterior import write_draws
+
+        write_draws(post.draws, folder)
     res = run(toml_path, population=population, seed=seed, out=folder, threads=threads,
               checkpoint_every=0, report=False, citizens=False, until=until_date,
               progress=(lambda d, n: progress("confirm", d, n, "")) if progress else None)
     table = fit_table(tg, res.daily, float(res.info["scale"]), fit.scenario)
-    res.extras = tables(fit, table, population)
+    res.extras = tables(fit, table, population, post)
     store.write_results(res, folder)
     write_report(res, folder / store.REPORT)
     out_table = table.copy()

@@ -914,8 +914,10 @@ def _calibration_section(results, info: dict) -> str:
             f"{_num(m.get('start_objective'))} to {_num(m.get('objective'))}); this run, at "
             f"{_num(info.get('population'))} citizens, gives the model column. Largest "
             f"relative error over the figures used: {_pct(worst, 1)}.")
-    rows = [[str(r.date)[:10], r.target, _num(round(r.reported)), _num(round(r.model)),
-             f"{100 * r.relative_error:+.1f}%", "yes" if r.used else f"no: {r.why}"]
+    rows = [[str(r.date)[:10], r.target, _num(round(r.reported)),
+             _num(round(r.model)) if math.isfinite(r.model) else "after the run",
+             f"{100 * r.relative_error:+.1f}%" if math.isfinite(r.relative_error) else "",
+             "yes" if r.used else f"no: {r.why}"]
             for r in fit.itertuples()]
     table = _table(["date", "figure", "reported", "model", "relative error", "used in fit"],
                    rows, [False, False, True, True, True, False])
@@ -942,6 +944,25 @@ def _calibration_section(results, info: dict) -> str:
                      f"by -{step:.0%} or +{step:.0%}.</p>")
         parts.append(_table(head, prow, [False, True, True, True, True, False, True, True,
                                          True]))
+        if "posterior_p50" in params:
+            parts.append(
+                f'<p class="note">Posterior over the fitted values: '
+                f"{_num(m.get('posterior_points'))} trials weighed (effective sample size "
+                f"{_num(m.get('effective_sample_size'), 3)}) into "
+                f"{_num(m.get('posterior_draws'))} draws, written to posterior.csv for "
+                "<code>socialcredit predict</code>. Each reported figure is taken as the "
+                "model's figure times a log-normal error of standard deviation "
+                f"{escape(_num(m.get('observation_error'), 3))} (from "
+                f"{escape(str(m.get('observation_error_from', '')))}; the model's own "
+                f"run-to-run noise at the trial population is "
+                f"{escape(_num(m.get('run_to_run_noise'), 3))}); each value's prior is "
+                "uniform between its bounds (on the log scale where it is fitted on it).</p>")
+            parts.append(_table(
+                ["value", "posterior median", "90% interval", "fitted"],
+                [[r["path"], _num(r["posterior_p50"], 4),
+                  f"{_num(r['posterior_p5'], 4)} to {_num(r['posterior_p95'], 4)}",
+                  _num(r["value"], 4)] for r in params.to_dict("records")],
+                [False, True, True, True]))
     if len(notes):
         items = "".join(f"<li>{escape(str(x))}</li>" for x in notes["assumption"])
         parts.append('<p class="note">What the model assumes that the record cannot '
