@@ -38,7 +38,6 @@ def chart(band: pd.DataFrame, reported: pd.DataFrame, target: str) -> str:
                         marker, color=color, markersize=4.5, label=label)
         ax.set_ylabel("millions")
         ax.set_ylim(bottom=0)
-        ax.set_title(target, fontsize=8.5)
         ax.legend(loc="upper left", fontsize=7)
         return _svg(fig, f"predict-{target}")
 
@@ -55,7 +54,8 @@ def render(res) -> str:
             ("until", info.get("until", "")),
             ("fit used figures up to", info.get("fit_until") or "unknown"),
             ("posterior draws run", f"{done} of {len(runs)} (from {info.get('posterior_draws')} "
-             f"in posterior.csv), seeds {info.get('first_seed')} on"),
+             f"in posterior.csv), seeds {info.get('first_seed')} to "
+             f"{int(info.get('first_seed', 0)) + len(runs) - 1}"),
             ("population", f"{int(info.get('population', 0)):,} simulated citizens, "
              f"{float(info.get('scale', 1)):,.0f} people each"),
             ("held-out figures inside the intervals",
