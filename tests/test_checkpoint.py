@@ -196,7 +196,8 @@ def test_another_format_version_says_so(copy):
 def test_resume_on_the_command_line_gives_one_line_and_exit_2(copy):
     (copy / checkpoint.FOLDER / checkpoint.INDEX).write_text("[]")
     proc = subprocess.run([sys.executable, "-m", "socialcredit.cli", "resume", str(copy)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_NUM_THREADS": "1"})
     assert proc.returncode == 2
     assert proc.stderr.startswith("socialcredit: error:") and proc.stderr.count("\n") == 1
 

@@ -4,6 +4,7 @@ data is refused, finished results are never overwritten, and a run can be read b
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ def error_line(capsys, argv: list[str]) -> str:
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "socialcredit.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "NUMBA_NUM_THREADS": "1"})
 
 
 def index_of(section: str, **match) -> int:

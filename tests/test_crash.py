@@ -31,7 +31,8 @@ TABLES = ("daily", "ledger", "listings", "acts", "score_hist", "groups", "groups
 def _cli(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "socialcredit.cli", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, **kw)
+                            env={**os.environ, "NUMBA_NUM_THREADS": "1", **(env or {})},
+                            **kw)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,10 @@ import pytest
 import socialcredit
 from socialcredit.record import checkpoint, store
 
+ONE_THREAD = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+"""Child runs use one kernel thread: under xdist the other worker holds the other core, and
+parallel kernels waiting for a busy core run many times slower."""
+
 
 class Crash(Exception):
     pass
@@ -54,7 +58,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_daily_table(tmp_path):
     args = ["run", "rongcheng", "--population", "150000", "--days", "100", "--seed", "4",
             "--checkpoint-every", "10", "--quiet", "--no-report"]
     proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", *args, "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ONE_THREAD)
     deadline = time.time() + 300
     while not _day(out) and proc.poll() is None:
         assert time.time() < deadline
@@ -64,7 +68,8 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_daily_table(tmp_path):
     if (out / store.RESULTS).exists():
         pytest.fail("the run finished before it could be killed; make it longer")
     done = subprocess.run([sys.executable, "-m", "socialcredit.cli", "resume", str(out),
-                           "--quiet", "--no-report"], capture_output=True, text=True)
+                           "--quiet", "--no-report"], capture_output=True, text=True,
+                          env=ONE_THREAD)
     assert done.returncode == 0, done.stderr
     ref = socialcredit.run("rongcheng", population=150_000, days=100, seed=4, report=False)
     pd.testing.assert_frame_equal(socialcredit.open_results(out).daily, ref.daily,
