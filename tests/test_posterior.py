@@ -108,7 +108,7 @@ def test_predict_gives_the_quantiles_of_the_draws_as_plain_runs_give_them(tmp_pa
     out = tmp_path / "pred"
     assert main(["predict", str(folder), "--until", "2014-12-31", "--population", "5000",
                  "--seed", "7", "--targets", str(targets), "--workers", "1", "--out",
-                 str(out), "--at", "2014-12-31"]) == 0
+                 str(out), "--at", "2014-12-31", "--columns", "listed"]) == 0
     printed = capsys.readouterr().out
     assert "flights_blocked_cumulative" in printed and "90% interval" in printed
     con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
@@ -118,8 +118,9 @@ def test_predict_gives_the_quantiles_of_the_draws_as_plain_runs_give_them(tmp_pa
     con.close()
     assert list(pred.columns) == ["date", "column", *QUANTILES]
     days = (dt.date(2014, 12, 31) - dt.date(2013, 10, 1)).days + 1
-    assert len(pred) == 2 * days
-    assert set(pred["column"]) == {"flights_blocked_cumulative", "rail_blocked_cumulative"}
+    assert len(pred) == 3 * days
+    assert set(pred["column"]) == {"flights_blocked_cumulative", "rail_blocked_cumulative",
+                                   "listed"}
     assert list(runs["seed"]) == [7, 8, 9] and (runs["status"] == "done").all()
     # each draw is the plain run with its values and seed
     end = pred[pred["date"] == "2014-12-31"].set_index("column")
@@ -136,8 +137,10 @@ def test_predict_gives_the_quantiles_of_the_draws_as_plain_runs_give_them(tmp_pa
     for r in rep.itertuples():
         assert r.in_90 == (r.p5 <= r.reported <= r.p95)
         assert r.in_50 == (r.p25 <= r.reported <= r.p75)
+    listed = end.loc["listed", list(QUANTILES)].to_numpy()
+    assert (np.diff(listed) >= 0).all() and listed[-1] > 0
     html = (out / "report.html").read_text()
-    assert html.count("<svg") == 2 and "rail_blocked_cumulative" in html
+    assert html.count("<svg") == 3 and "rail_blocked_cumulative" in html
 
 
 @pytest.mark.parametrize("change, words", [
@@ -146,6 +149,7 @@ def test_predict_gives_the_quantiles_of_the_draws_as_plain_runs_give_them(tmp_pa
     ("wrong columns", "the columns must be"),
     ("too many draws", "--draws"),
     ("bad at", "--at"),
+    ("bad column", "not a daily column"),
 ])
 def test_bad_predictions_are_one_line_and_exit_2(tmp_path, capsys, change, words):
     _, folder, targets = _folder(tmp_path, [{RAIL: 0.3, FLIGHTS: 2.0}])
@@ -159,8 +163,10 @@ def test_bad_predictions_are_one_line_and_exit_2(tmp_path, capsys, change, words
         (folder / "posterior.csv").write_text(f"{RAIL},{FLIGHTS}\n0.3,2.0\n")
     elif change == "too many draws":
         args += ["--draws", "5"]
-    else:
+    elif change == "bad at":
         args += ["--at", "2015-01-01"]
+    else:
+        args += ["--columns", "listed,happiness"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and words in err, err

@@ -16,14 +16,6 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from .errors import PersonalDataRefused, UserError
 
@@ -206,6 +198,8 @@ def build_parser() -> Parser:
                    "(default: the one after the calibration's)")
     f.add_argument("--targets", metavar="FILE.csv", help="reported figures to predict and "
                    "check against (default: the scenario's shipped targets)")
+    f.add_argument("--columns", default="", metavar="COL,...", help="daily columns to "
+                   "predict besides the targets, e.g. listed (people on a list that day)")
     f.add_argument("--at", action="append", default=[], metavar="DATE",
                    help="print the intervals on this date (repeatable; default: the reported "
                    "dates in range and the last date)")
@@ -285,6 +279,15 @@ def _progress(quiet: bool, unit: str = "day"):
     """A progress bar that appears with the first simulated day, so refusals stay one line."""
     if quiet or not err.is_terminal:  # a bar is for people watching, not for logs
         return None, None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(TextColumn(f"[bold]{unit}"), MofNCompleteColumn(), BarColumn(),
                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                    console=err, transient=True)
@@ -332,8 +335,6 @@ def _compiling(quiet: bool):
 
 def _drive(a, folder: Path, call) -> int:
     """Run `call(progress)` under a progress bar; print the summary, or the folder if quiet."""
-    from .analysis.summary import print_summary
-
     bar, update = _progress(a.quiet)
     try:
         res = call(update)
@@ -348,6 +349,8 @@ def _drive(a, folder: Path, call) -> int:
     if a.quiet:
         out.print(str(folder))
     else:
+        from .analysis.summary import print_summary
+
         print_summary(res, out)
     return 0
 
@@ -534,6 +537,14 @@ def cmd_calibrate(a) -> int:
     def update(phase: str, done: int, total: int, detail: str) -> None:
         nonlocal bar
         if bar is None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             bar = Progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(),
                            BarColumn(), TimeElapsedColumn(), TextColumn("{task.fields[detail]}"),
                            console=err, transient=True)
@@ -723,7 +734,8 @@ def cmd_predict(a) -> int:
     bar, update = _progress(a.quiet, "draw")
     try:
         res = predict(toml, a.until, a.draws, a.population, a.seed, a.targets, a.workers,
-                      a.executor, a.address, folder, a.threads, update)
+                      a.executor, a.address, folder, a.threads, update,
+                      [c.strip() for c in a.columns.split(",") if c.strip()])
     finally:
         if bar and bar.live.is_started:
             bar.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..errors import UserError
 from ..record.store import REPORT, RESULTS
-from .calibrate import figures_from_daily, read_targets, targets_for, with_values
+from .calibrate import (daily_columns, figures_from_daily, read_targets, targets_for,
+                        with_values)
 from .posterior import POSTERIOR_FILE, read_draws
 
 QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
@@ -91,8 +92,10 @@ def predict(spec: str | Path, until: dt.date | str, draws: int | None = None,
             targets: str | Path | None = None, workers: int | None = None,
             executor: str = "local", address: str | None = None,
             out: str | Path | None = None, threads: int = 1,
-            progress: Callable[[int, int], None] | None = None) -> Prediction:
-    """Run `draws` posterior draws of the calibration at `spec` to `until`.
+            progress: Callable[[int, int], None] | None = None,
+            columns: Sequence[str] = ()) -> Prediction:
+    """Run `draws` posterior draws of the calibration at `spec` to `until`: every target
+    column, and the `daily` columns named in `columns` (e.g. "listed"), at real scale.
 
     `population` defaults to the calibration's trial population (the scale its posterior was
     weighed at); seeds start at `first_seed`, by default the one after the calibration's seed,
@@ -127,6 +130,11 @@ def predict(spec: str | Path, until: dt.date | str, draws: int | None = None,
     _check_int(workers, "--workers", 1, 4096)
     where, text = targets_for(sc, targets)
     tg = read_targets(text, where, sc)
+    known = daily_columns(sc)
+    for c in columns:
+        if c not in known:
+            raise UserError(f"{c!r} is not a daily column; valid: {', '.join(sorted(known))}",
+                            "--columns")
     folder = _check_out(out)
     need = memory.estimate(sc, population, days).total
     if executor == "local" and min(workers, draws) * need > memory.available():
@@ -152,7 +160,8 @@ def predict(spec: str | Path, until: dt.date | str, draws: int | None = None,
 
     scale = sc.society.population / population
     dates = pd.date_range(sc.scenario.start, end, freq="D")
-    columns = list(dict.fromkeys(zip(tg.cells["target"], tg.cells["column"], strict=True)))
+    columns = list(dict.fromkeys([*zip(tg.cells["target"], tg.cells["column"], strict=True),
+                                  *((c, c) for c in columns)]))
     grid = pd.DataFrame({"date": np.repeat(dates.date, len(columns)),
                          "target": [t for _ in dates for t, _ in columns],
                          "column": [c for _ in dates for _, c in columns]})
