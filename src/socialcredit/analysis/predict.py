@@ -21,8 +21,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..record.store import REPORT, RESULTS
-from .calibrate import (daily_columns, figures_from_daily, read_targets, targets_for,
-                        with_values)
+from .calibrate import daily_columns, figures_from_daily, read_targets, targets_for, with_values
 from .posterior import POSTERIOR_FILE, read_draws
 
 QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
