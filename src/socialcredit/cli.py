@@ -85,6 +85,27 @@ def _positive(name: str, hi: int):
     return _whole(name, 1, hi)
 
 
+def _many_runs(p: argparse.ArgumentParser, unit: str, set_help: str) -> None:
+    """The options of a command that runs one design many times: what each run is, and
+    where the runs go (local worker processes or a Ray cluster)."""
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                   help=set_help)
+    p.add_argument("--population", type=_population)
+    p.add_argument("--days", type=_positive("--days", 36_500))
+    p.add_argument("--until", metavar="DATE", help="end each run on this date (YYYY-MM-DD)")
+    p.add_argument("--workers", type=_positive("--workers", 4096),
+                   help="local worker processes (default: one per core)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local processes (default) or Ray tasks (pip install "
+                   "'socialcredit[cluster]')")
+    p.add_argument("--address", help="the Ray cluster: auto, or HOST:PORT (default: start "
+                   "one on this machine)")
+    p.add_argument("--threads", type=_positive("--threads", 4096), default=1,
+                   help=f"kernel threads per {unit} (default 1)")
+    p.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
+    p.add_argument("--quiet", action="store_true")
+
+
 def build_parser() -> Parser:
     p = Parser(prog="socialcredit", description="An executable model of China's Social Credit "
                "System on synthetic populations.")
@@ -218,22 +239,7 @@ def build_parser() -> Parser:
                    help="replicates, one per seed (default 10)")
     w.add_argument("--seed", type=_nonneg("--seed", 2**62), default=0,
                    help="the first replicate's seed; the others follow (default 0)")
-    w.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
-                   help="change one value of the scenario (repeatable)")
-    w.add_argument("--population", type=_population)
-    w.add_argument("--days", type=_positive("--days", 36_500))
-    w.add_argument("--until", metavar="DATE", help="end each run on this date (YYYY-MM-DD)")
-    w.add_argument("--workers", type=_positive("--workers", 4096),
-                   help="local worker processes (default: one per core)")
-    w.add_argument("--executor", choices=["local", "ray"], default="local",
-                   help="local processes (default) or Ray tasks (pip install "
-                   "'socialcredit[cluster]')")
-    w.add_argument("--address", help="the Ray cluster: auto, or HOST:PORT (default: start "
-                   "one on this machine)")
-    w.add_argument("--threads", type=_positive("--threads", 4096), default=1,
-                   help="kernel threads per replicate (default 1)")
-    w.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
-    w.add_argument("--quiet", action="store_true")
+    _many_runs(w, "replicate", "change one value of the scenario (repeatable)")
     g = sub.add_parser("sensitivity", help="which values move which outcomes, and by how "
                        "much: a global sensitivity analysis (SALib) over runs with common seeds")
     g.add_argument("scenario", nargs="?", default="rongcheng",
@@ -256,22 +262,7 @@ def build_parser() -> Parser:
     g.add_argument("--outcomes", metavar="COL,...", help="daily columns to analyse, or "
                    "listed_share (default: wrongful_listings, listed_share, mean_score, "
                    "expression_acts, children_denied, those the scenario has)")
-    g.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
-                   help="change one value of the scenario first (repeatable)")
-    g.add_argument("--population", type=_population)
-    g.add_argument("--days", type=_positive("--days", 36_500))
-    g.add_argument("--until", metavar="DATE", help="end each run on this date (YYYY-MM-DD)")
-    g.add_argument("--workers", type=_positive("--workers", 4096),
-                   help="local worker processes (default: one per core)")
-    g.add_argument("--executor", choices=["local", "ray"], default="local",
-                   help="local processes (default) or Ray tasks (pip install "
-                   "'socialcredit[cluster]')")
-    g.add_argument("--address", help="the Ray cluster: auto, or HOST:PORT (default: start "
-                   "one on this machine)")
-    g.add_argument("--threads", type=_positive("--threads", 4096), default=1,
-                   help="kernel threads per run (default 1)")
-    g.add_argument("--out", type=Path, help="folder (default: a new one under runs/)")
-    g.add_argument("--quiet", action="store_true")
+    _many_runs(g, "run", "change one value of the scenario first (repeatable)")
     return p
 
 

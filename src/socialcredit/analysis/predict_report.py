@@ -4,14 +4,13 @@ and 90% intervals, the reported figures over them, and which fell inside."""
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
 
-from ..report.html import CSS
+from ..report.html import standalone, write_page
 from ..report.plots import STYLE, _figure, _svg, _x
 
 MARKS = {"used": ("o", "#b2182b", "reported, used in the fit"),
@@ -91,15 +90,9 @@ def render(res) -> str:
         parts += [f"<li>draw {r.draw} (seed {r.seed}): {esc(str(r.error))}</li>"
                   for r in failed.itertuples()]
         parts.append("</ul>")
-    body = "\n".join(parts)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Prediction "
-            f"{esc(str(info.get('scenario', '')))}</title><style>{CSS}</style></head><body>"
-            f"<main>{body}</main></body></html>")
+    return standalone(f"Prediction {info.get('scenario', '')}", "\n".join(parts))
 
 
 def write_report(res, path: Path) -> Path:
-    """Write the report beside `path` and move it into place."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(res), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write the report to `path`, atomically."""
+    return write_page(render(res), path)

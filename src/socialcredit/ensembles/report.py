@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from ..report.html import CSS
+from ..report.html import standalone, write_page
 from ..report.plots import STYLE, _figure, _svg, _x
 
 KEY = {"listed": "on a list now", "listed_cumulative": "ever listed",
@@ -84,20 +84,12 @@ def render(res) -> str:
         drawn += 1
     if not drawn:
         parts.append("<p>No replicate finished, or none of the key figures moved.</p>")
-    body = "\n".join(parts)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Ensemble "
-            f"{esc(str(info.get('scenario', '')))}</title><style>{CSS}</style></head><body>"
-            f"<main>{body}</main></body></html>")
+    return standalone(f"Ensemble {info.get('scenario', '')}", "\n".join(parts))
 
 
 def write_report(res, path: Path) -> Path:
-    """Write the report beside `path` and move it into place."""
-    import os
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(res), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write the report to `path`, atomically."""
+    return write_page(render(res), path)
 
 
 INDEX_WORDS = {
@@ -227,17 +219,9 @@ def render_sensitivity(res) -> str:
         parts.append("</table>")
     if table.empty:
         parts.append("<p>No analysis was made.</p>")
-    body = "\n".join(parts)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Sensitivity "
-            f"{esc(str(info.get('scenario', '')))}</title><style>{CSS}</style></head><body>"
-            f"<main>{body}</main></body></html>")
+    return standalone(f"Sensitivity {info.get('scenario', '')}", "\n".join(parts))
 
 
 def write_sensitivity_report(res, path: Path) -> Path:
-    """Write the sensitivity report beside `path` and move it into place."""
-    import os
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_sensitivity(res), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write the sensitivity report to `path`, atomically."""
+    return write_page(render_sensitivity(res), path)

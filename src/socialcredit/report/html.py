@@ -46,8 +46,19 @@ SECTIONS = ("Key figures", "Grades over time", "Scores at start and end", "List 
 
 def write_report(results, path: Path) -> Path:
     """Write the HTML report of `results` to `path`, atomically, so a reader never sees half."""
+    return write_page(render(results), path)
+
+
+def standalone(title: str, body: str) -> str:
+    """A whole page around `body` (already HTML) with the reports' style; `title` is text."""
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>"
+            f"{escape(title)}</title><style>{CSS}</style></head><body><main>{body}</main>"
+            "</body></html>")
+
+
+def write_page(page: str, path: Path) -> Path:
+    """Write `page` to `path`, atomically, so a reader never sees half of it."""
     path = Path(path)
-    page = render(results)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
