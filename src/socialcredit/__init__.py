@@ -8,19 +8,49 @@ It never takes real personal data and never scores a real person: populations ar
 from aggregate figures only.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-try:
-    __version__ = _version("socialcredit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+import importlib
+import typing
 
-from .engine.run import resume, run  # noqa: E402
-from .errors import UserError  # noqa: E402
-from .record.results import Results  # noqa: E402
-from .record.store import read_results as open_results  # noqa: E402
-from .scenario import Scenario, builtin_names, load  # noqa: E402
+from .errors import UserError
+
+if typing.TYPE_CHECKING:
+    from .engine.run import resume, run
+    from .record.results import Results
+    from .record.store import read_results as open_results
+    from .scenario import Scenario, builtin_names, load
+
+_LAZY = {"run": (".engine.run", "run"), "resume": (".engine.run", "resume"),
+         "Results": (".record.results", "Results"),
+         "open_results": (".record.store", "read_results"),
+         "Scenario": (".scenario", "Scenario"), "builtin_names": (".scenario", "builtin_names"),
+         "load": (".scenario", "load")}
+"""Names imported when first asked for (name: module, attribute), so that importing the
+package, as every command does, loads neither numba, pandas, DuckDB nor pydantic until a
+command needs them."""
+
+
+def __getattr__(name: str):
+    """`__version__` and the names of `_LAZY`, loaded on first use and then kept."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("socialcredit")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0.0.0+unknown"
+    elif name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module, __name__), attr)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def compare(scenario: str = "rongcheng", other: str | None = None, sets: list[str] = (),

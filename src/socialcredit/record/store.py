@@ -54,10 +54,12 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("BEGIN TRANSACTION")  # one commit for all the tables, not one each
         for name, df in tables.items():
             con.register("frame", df)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
             con.unregister("frame")
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.close()
