@@ -263,6 +263,25 @@ def build_parser() -> Parser:
                    "listed_share (default: wrongful_listings, listed_share, mean_score, "
                    "expression_acts, children_denied, those the scenario has)")
     _many_runs(g, "run", "change one value of the scenario first (repeatable)")
+    h = sub.add_parser("serve", help="the local web explorer: scenarios, runs with live "
+                       "progress, charts, citizens and comparisons, over the runs in --data")
+    h.add_argument("--data", type=Path, default=Path("runs"),
+                   help="the folder of runs it shows and writes (default: runs)")
+    h.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; "
+                   "any other needs --token)")
+    h.add_argument("--port", type=_nonneg("--port", 65535), default=8765,
+                   help="port (default 8765; 0: a free one)")
+    h.add_argument("--token", help="a token every page and API call must carry (default: "
+                   "SOCIALCREDIT_TOKEN, or none)")
+    h.add_argument("--workers", type=_positive("--workers", 256), default=1,
+                   help="worker processes that run the queue (default 1)")
+    h.add_argument("--max-population", type=_population,
+                   help="the most citizens a run may have (default: what a year of "
+                   "rongcheng fits in one worker's share of the memory available)")
+    h.add_argument("--max-days", type=_positive("--max-days", 36_500), default=36_500,
+                   help="the most days a run may last (default 36500)")
+    h.add_argument("--max-queued", type=_positive("--max-queued", 10_000), default=8,
+                   help="runs that may wait in the queue at once (default 8)")
     return p
 
 
@@ -830,11 +849,18 @@ def cmd_sensitivity(a) -> int:
     return 0
 
 
+def cmd_serve(a) -> int:
+    from .serve.server import serve
+
+    return serve(a.data, a.host, a.port, a.token or os.environ.get("SOCIALCREDIT_TOKEN"),
+                 a.workers, a.max_population, a.max_days, a.max_queued, out)
+
+
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "scenarios": cmd_scenarios,
             "check": cmd_check, "schema": cmd_schema, "explain": cmd_explain,
             "summary": cmd_summary, "compare": cmd_compare, "calibrate": cmd_calibrate,
             "sources": cmd_sources, "ensemble": cmd_ensemble,
-            "sensitivity": cmd_sensitivity, "predict": cmd_predict}
+            "sensitivity": cmd_sensitivity, "predict": cmd_predict, "serve": cmd_serve}
 
 
 PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR,

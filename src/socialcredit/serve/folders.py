@@ -1,0 +1,192 @@
+"""The data folder as the server sees it: run folders named by ids, resolved inside it only.
+
+Every run the server shows lives in a folder directly under the data folder, written by the
+server's queue or by `socialcredit run --out`; the two are the same format. A request names a
+run by its folder's name, which must match `RUN_ID` and must be a real folder (not a link)
+whose resolved path lies directly inside the data folder, so no request reaches a file
+outside it. The server's own state (its queue) lives in `.serve/`, a name no run id matches.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UserError
+from ..record import folder as folder_
+from ..record import store
+from ..record.results import Results
+
+RUN_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$"
+"""A run's folder name: letters, digits, '-', '_' and single dots between them; never '..',
+never a leading dot, never a slash."""
+_RUN_ID = re.compile(RUN_ID)
+MAX_ID = 120
+STATE = ".serve"
+"""The server's own folder inside the data folder: the queue's records."""
+
+FILES = {"results.duckdb": "application/vnd.duckdb",
+         "report.html": "text/html; charset=utf-8",
+         "daily.csv": "text/csv; charset=utf-8",
+         "citizens.parquet": "application/vnd.apache.parquet"}
+"""What a client may download from a finished run, by name; nothing else is served."""
+
+
+class NotFound(UserError):
+    """A run or file that does not exist (a 404, where other UserErrors are a 400)."""
+
+
+class NotReady(UserError):
+    """A run that exists but has not finished (a 409)."""
+
+
+def valid_id(run_id: str) -> bool:
+    return len(run_id) <= MAX_ID and bool(_RUN_ID.match(run_id))
+
+
+def safe_name(text: str, most: int = 40) -> str:
+    """A scenario's name made fit for a run id (names from pasted TOML are checked by the
+    schema, but an id never trusts them)."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-_")[:most]
+    return name or "run"
+
+
+def inside(data: Path, run_id: str) -> Path:
+    """The folder of run `run_id`, checked to lie directly inside `data` and not to be a link;
+    a NotFound otherwise (the same answer for a bad id and a missing run: a client learns
+    nothing about what lies outside)."""
+    if not valid_id(run_id):
+        raise NotFound(f"no run {run_id[:60]!r}; a run id is a folder name of letters, digits, "
+                       "'-', '_' and '.'", "run")
+    root = data.resolve()
+    path = root / run_id
+    try:
+        if path.is_symlink() or not path.is_dir() or path.resolve().parent != root:
+            raise NotFound(f"no run {run_id!r} in the data folder", "run")
+    except OSError:
+        raise NotFound(f"no run {run_id!r} in the data folder", "run") from None
+    return path
+
+
+def file_inside(folder: Path, name: str) -> Path:
+    """A downloadable file of a run folder: a name on the allow-list, a real file or folder
+    (not a link) inside it."""
+    if name not in FILES:
+        raise NotFound(f"no file {name[:60]!r}; a run offers {', '.join(FILES)}", "file")
+    path = folder / name
+    try:
+        if path.is_symlink() or not path.exists() or path.resolve().parent != folder.resolve():
+            raise NotFound(f"{name} is not in this run's folder", "file")
+    except OSError:
+        raise NotFound(f"{name} is not in this run's folder", "file") from None
+    return path
+
+
+def folder_status(path: Path) -> str:
+    """What a run folder holds: done, running (another process writes it), interrupted (a
+    checkpoint nobody writes), or empty (reserved for a queued run)."""
+    if (path / store.RESULTS).is_file():
+        return "done"
+    if folder_.busy(path):
+        return "running"
+    if (path / store.CHECKPOINT).exists():
+        return "interrupted"
+    return "empty"
+
+
+def run_folders(data: Path) -> list[Path]:
+    """Every run folder directly under `data` (finished, running or interrupted), newest
+    first; links and names that are not run ids are left out."""
+    try:
+        entries = list(data.iterdir())
+    except OSError:
+        return []
+    out = []
+    for p in entries:
+        try:
+            if valid_id(p.name) and not p.is_symlink() and p.is_dir() and folder_.is_run(p):
+                out.append(p)
+        except OSError:
+            continue
+    return sorted(out, key=_mtime, reverse=True)
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+class Finished:
+    """A finished run read once: its results and what the pages ask of it, kept while the
+    store is unchanged (a finished run is never written into again)."""
+
+    def __init__(self, results: Results):
+        self.results = results
+        info = results.info
+        self.info = {k: _plain(v) for k, v in info.items() if k != "scenario_text"}
+        self.scale = float(info["scale"])
+        daily = results.daily
+        self.columns = [c for c in daily.columns if c != "date"]
+        self.dates = [d.date().isoformat() for d in pd.to_datetime(daily["date"])]
+        self.series = {c: [_plain(v) for v in daily[c].tolist()] for c in self.columns}
+        self._csv: bytes | None = None
+
+    def daily_csv(self) -> bytes:
+        if self._csv is None:
+            self._csv = self.results.daily.to_csv(index=False).encode()
+        return self._csv
+
+
+def _plain(v):
+    """A value as JSON holds it: numbers, text, None for missing, dates as text."""
+    if v is None:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, int | float | str | bool):
+        return v
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10] if hasattr(v, "hour") and not (
+            v.hour or v.minute or v.second) else v.isoformat()
+    return str(v)
+
+
+class Cache:
+    """Finished runs read from their folders, the most recently used kept."""
+
+    def __init__(self, most: int = 32):
+        self.most = most
+        self._held: OrderedDict[str, tuple[float, Finished]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> Finished:
+        results = path / store.RESULTS
+        if results.is_symlink():
+            raise NotFound(f"run {path.name!r} holds a link where its results belong; the "
+                           "server reads no file outside the data folder", "run")
+        try:
+            stamp = results.stat().st_mtime
+        except OSError:
+            raise NotReady(f"run {path.name!r} has not finished; its results are not there "
+                           "yet", "run") from None
+        key = str(path)
+        with self._lock:
+            held = self._held.get(key)
+            if held and held[0] == stamp:
+                self._held.move_to_end(key)
+                return held[1]
+        finished = Finished(store.read_results(path))
+        with self._lock:
+            self._held[key] = (stamp, finished)
+            self._held.move_to_end(key)
+            while len(self._held) > self.most:
+                self._held.popitem(last=False)
+        return finished
