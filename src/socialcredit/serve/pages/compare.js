@@ -31,7 +31,7 @@ async function wait(id, state) {
     SC.el("div", { class: "row" }, SC.el("label", {}, "Scenario (A)", scenario),
       SC.el("label", {}, "Seeds", seeds), SC.el("label", {}, "Citizens", population),
       SC.el("label", {}, "Days", days)),
-    SC.el("label", {}, "B: A with these changes, one PATH=VALUE a line", sets),
+    SC.el("label", { class: "wide" }, "B: A with these changes, one PATH=VALUE a line", sets),
     SC.el("p", {}, SC.el("button", { type: "submit", id: "run-compare", text: "Compare" })), error);
   main.append(SC.el("h1", { text: "Compare two designs" }),
     SC.el("p", { class: "muted", text: "Both designs run with the same seeds (common random numbers): " +

@@ -72,8 +72,10 @@ function whole(id) {
   const upload = SC.el("input", { type: "file", accept: ".toml,text/plain", id: "upload" });
   const check = SC.el("button", { type: "button", class: "secondary", id: "check", text: "Check" });
   const checked = SC.el("span", { class: "okay", id: "checked" });
-  const tomlBox = SC.el("div", { id: "toml-box", hidden: true },
-    field("toml", "Scenario TOML (paste, or choose a file)", toml), upload, " ", check, " ", checked);
+  const tomlField = field("toml", "Scenario TOML (paste, or choose a file)", toml);
+  tomlField.classList.add("wide");
+  const tomlBox = SC.el("div", { id: "toml-box", hidden: true }, tomlField, upload, " ", check,
+    " ", checked);
   const form = SC.el("form", { id: "new-run" },
     SC.el("div", { class: "row" }, field("scenario", "Scenario", source)),
     tomlBox,

@@ -80,10 +80,15 @@ async function finished(run, main) {
   let run = await SC.api(base);
   SC.clear(main);
   const state = SC.el("p", { id: "state" });
-  main.append(SC.el("h1", { text: run.title || id }),
-    SC.el("p", { class: "small muted", text: id + (run.info ? " · " + run.info.scenario + " · " +
-      SC.num(run.info.population) + " citizens · " + run.info.days + " days · seed " + run.info.seed : "") }),
-    state);
+  const title = SC.el("h1", {});
+  const what = SC.el("p", { class: "small muted" });
+  const heading = r => {
+    title.textContent = r.title || id;
+    what.textContent = id + (r.info ? " · " + r.info.scenario + " · " + SC.num(r.info.population) +
+      " citizens · " + r.info.days + " days · seed " + r.info.seed : "");
+  };
+  heading(run);
+  main.append(title, what, state);
   const show = s => {
     SC.clear(state);
     state.append(SC.status(s.status), " ", SC.progress(s), s.message ? " " + s.message : "");
@@ -96,6 +101,7 @@ async function finished(run, main) {
     }));
     run = await SC.api(base);
     show(run);
+    heading(run);
   }
   if (run.status === "done") await finished(run, main);
 })().catch(e => document.getElementById("main").append(SC.el("p", { class: "error", text: e.message })));
