@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -108,7 +109,7 @@ RunId = Annotated[str, PathParam(pattern=RUN_ID, max_length=120,
                                  description="A run's folder name in the data folder.")]
 
 
-def _existing(request: Request, run_id: RunId) -> str:
+async def _existing(request: Request, run_id: RunId) -> str:
     """A run the queue knows or a run folder in the data folder; 404 otherwise."""
     job = request.app.state.queue.snapshot(run_id)
     if job is None or job["kind"] != "run":
@@ -258,19 +259,25 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
         job = queue.submit("run", body.model_dump(), sc.scenario.name, days)
         return status(job.id)
 
-    @api.get("/runs", summary="Every run in the data folder: the server's and the CLI's")
-    def runs() -> list[dict]:
+    async def finished(path: Path):
+        """A finished run from the cache, read in a worker thread when it is not held (the
+        event loop never waits on a store being read)."""
+        return cache.peek(path) or await run_in_threadpool(cache.get, path)
+
+    @api.get("/runs", summary="Every run in the data folder: the server's and the CLI's",
+             response_class=JSONResponse)
+    async def runs():
         seen, out = set(), []
         for job in sorted(queue.all(), key=lambda j: j["created"], reverse=True):
             if job["kind"] == "run":
                 seen.add(job["id"])
-                out.append(brief(job["id"]))
+                out.append(await brief(job["id"]))
         for path in run_folders(data):
             if path.name not in seen:
-                out.append(brief(path.name))
-        return out
+                out.append(await brief(path.name))
+        return Response(json.dumps(out).encode(), media_type="application/json")
 
-    def brief(run_id: str) -> dict:
+    async def brief(run_id: str) -> dict:
         try:
             s = status(run_id)
         except NotFound:
@@ -282,7 +289,7 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
         out["title"] = ""
         if s["status"] == "done":
             try:
-                info = cache.get(data / run_id).info
+                info = (await finished(data / run_id)).info
                 out.update(scenario=info.get("scenario", ""), title=info.get("title", ""),
                            population=info.get("population"), seed=info.get("seed"))
                 out["days"] = out["day"] = info.get("days")
@@ -294,19 +301,19 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
     def get_run(run_id: Existing) -> dict:
         return describe(run_id)
 
-    @api.get("/runs/{run_id}/daily", summary="A finished run's daily series")
-    def daily(run_id: Existing,
-              columns: Annotated[str | None, Query(max_length=4000,
-                                                   description="Comma-separated daily "
-                                                   "columns (default: all)")] = None) -> dict:
-        fin = cache.get(inside(data, run_id))
+    @api.get("/runs/{run_id}/daily", summary="A finished run's daily series",
+             response_class=JSONResponse)
+    async def daily(run_id: Existing,
+                    columns: Annotated[str | None, Query(
+                        max_length=4000, description="Comma-separated daily columns "
+                        "(default: all)")] = None):
+        fin = await finished(inside(data, run_id))
         want = fin.columns if not columns else [c for c in columns.split(",") if c]
         unknown = [c for c in want if c not in fin.series]
         if unknown:
             raise UserError(f"no daily column {unknown[0][:60]!r}; this run has "
                             f"{', '.join(fin.columns[:12])}, ...", "columns")
-        return {"dates": fin.dates, "scale": fin.scale,
-                "series": {c: fin.series[c] for c in want}}
+        return Response(fin.daily_json(tuple(want)), media_type="application/json")
 
     @api.get("/runs/{run_id}/events", response_class=EventSourceResponse,
              summary="A run's progress as server-sent events, until it ends")

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from ..errors import UserError
@@ -31,13 +31,16 @@ from .settings import Settings
 
 PAGES = Path(__file__).parent / "pages"
 COOKIE = "socialcredit_token"
+ROUTES = {"/": "scenarios", "/new": "new", "/runs": "runs", "/compare": "compare",
+          "/runs/{run_id}": "run", "/runs/{run_id}/citizens/{n}": "citizen"}
+"""Each page's address and its script, pages/<name>.js."""
+TITLES = {"scenarios": "Scenarios", "new": "New run", "runs": "Runs", "run": "A run",
+          "citizen": "A citizen", "compare": "Compare"}
+CHARTS = {"run", "citizen"}
+"""Pages that draw with plotly.js."""
 STATIC = {"app.js": "text/javascript", "style.css": "text/css",
-          "plotly.min.js": "text/javascript",
-          **{f"{page}.js": "text/javascript"
-             for page in ("scenarios", "new", "runs", "run", "citizen", "compare")}}
+          "plotly.min.js": "text/javascript", **{f"{p}.js": "text/javascript" for p in TITLES}}
 """Static files by name: the pages' own, and plotly.js from the installed plotly package."""
-ROUTES = {"/": "scenarios.html", "/new": "new.html", "/runs": "runs.html",
-          "/compare": "compare.html"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -131,6 +134,15 @@ async def _answer(send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _page(html: bytes):
+    """A page's route: the same shell for every page, its data fetched from the API by its
+    script."""
+    def page() -> Response:
+        return Response(html, media_type="text/html; charset=utf-8",
+                        headers={"cache-control": "no-cache"})
+    return page
+
+
 def create_app(settings: Settings, queue: RunQueue | None = None,
                hosts: frozenset[str] | None = None, start_queue: bool = True) -> FastAPI:
     """The application over `settings.data`: API, pages and the run queue (started with the
@@ -177,17 +189,13 @@ def create_app(settings: Settings, queue: RunQueue | None = None,
         first = (str(exc).splitlines() or [""])[0][:200]
         return error(500, f"internal error: {type(exc).__name__}: {first}")
 
-    def page(name: str):
-        return FileResponse(PAGES / name, media_type="text/html; charset=utf-8",
-                            headers={"cache-control": "no-cache"})
-
+    shell = (PAGES / "page.html").read_text(encoding="utf-8")
     for route, name in ROUTES.items():
-        app.add_api_route(route, lambda name=name: page(name), methods=["GET"],
-                          include_in_schema=False)
-    app.add_api_route("/runs/{run_id}", lambda run_id: page("run.html"), methods=["GET"],
-                      include_in_schema=False)
-    app.add_api_route("/runs/{run_id}/citizens/{n}", lambda run_id, n: page("citizen.html"),
-                      methods=["GET"], include_in_schema=False)
+        scripts = ['<script src="/static/plotly.min.js"></script>'] if name in CHARTS else []
+        scripts.append(f'<script src="/static/{name}.js" defer></script>')
+        html = shell.replace("{title}", TITLES[name]).replace(
+            "{scripts}", "".join(f"  {x}\n" for x in scripts)).encode()
+        app.add_api_route(route, _page(html), methods=["GET"], include_in_schema=False)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):

@@ -9,6 +9,7 @@ outside it. The server's own state (its queue) lives in `.serve/`, a name no run
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -136,6 +137,19 @@ class Finished:
         self.dates = [d.date().isoformat() for d in pd.to_datetime(daily["date"])]
         self.series = {c: [_plain(v) for v in daily[c].tolist()] for c in self.columns}
         self._csv: bytes | None = None
+        self._json: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+
+    def daily_json(self, columns: tuple[str, ...]) -> bytes:
+        """The daily series of `columns` as the API sends them, encoded once: many clients
+        reading the same series cost one encoding."""
+        held = self._json.get(columns)
+        if held is None:
+            held = json.dumps({"dates": self.dates, "scale": self.scale,
+                               "series": {c: self.series[c] for c in columns}}).encode()
+            self._json[columns] = held
+            while len(self._json) > 16:
+                self._json.popitem(last=False)
+        return held
 
     def daily_csv(self) -> bytes:
         if self._csv is None:
@@ -166,6 +180,18 @@ class Cache:
         self.most = most
         self._held: OrderedDict[str, tuple[float, Finished]] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+
+    def peek(self, path: Path) -> Finished | None:
+        """The run if it is held and unchanged, without reading anything but the store's
+        time stamp (cheap enough for the event loop)."""
+        try:
+            stamp = (path / store.RESULTS).stat().st_mtime
+        except OSError:
+            return None
+        with self._lock:
+            held = self._held.get(str(path))
+        return held[1] if held and held[0] == stamp else None
 
     def get(self, path: Path) -> Finished:
         results = path / store.RESULTS
@@ -183,10 +209,16 @@ class Cache:
             if held and held[0] == stamp:
                 self._held.move_to_end(key)
                 return held[1]
-        finished = Finished(store.read_results(path))
-        with self._lock:
-            self._held[key] = (stamp, finished)
-            self._held.move_to_end(key)
-            while len(self._held) > self.most:
-                self._held.popitem(last=False)
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # one reader per run: the clients that ask meanwhile wait for it
+            with self._lock:
+                held = self._held.get(key)
+            if held and held[0] == stamp:
+                return held[1]
+            finished = Finished(store.read_results(path))
+            with self._lock:
+                self._held[key] = (stamp, finished)
+                self._held.move_to_end(key)
+                while len(self._held) > self.most:
+                    self._held.popitem(last=False)
         return finished
