@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import socialcredit
-from socialcredit.cli import main
+from socialcredit.cli import COMMANDS, main
 from socialcredit.scenario import json_schema
 from socialcredit.scenario.load import builtin_dir
 from socialcredit.scenario.schema import Society
@@ -383,3 +383,14 @@ def test_explain_in_a_scenario_without_points_says_so(capsys, tmp_path):
     assert main(["explain", str(tmp_path / "n"), "0"]) == 0
     out = capsys.readouterr().out
     assert "no points" in out and "score 0" not in out
+
+
+@pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
+def test_every_help_page_prints(command, capsys):
+    """`socialcredit --help` and each command's: argparse formats help text with %, so a
+    stray percent sign in any help string breaks the page."""
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"] if command else ["--help"])
+    assert done.value.code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("usage: socialcredit") and (command in printed)

@@ -207,7 +207,7 @@ def build_parser() -> Parser:
     b.add_argument("--threads", type=_positive("--threads", 4096))
     b.add_argument("--quiet", action="store_true")
     f = sub.add_parser("predict", help="run a calibration's posterior draws forward: every "
-                       "target figure with its 50% and 90% intervals")
+                       "target figure with its 50%% and 90%% intervals")
     f.add_argument("calibration", help="the folder `socialcredit calibrate` wrote (or its "
                    "fitted.toml, with posterior.csv beside it)")
     f.add_argument("--until", required=True, metavar="DATE", help="predict to this date")
