@@ -211,7 +211,7 @@ def test_calibrate_command_writes_the_fit_the_confirmation_run_and_its_report(tm
                        "2016-12-31,4000000,made up\n")
     out = tmp_path / "cal"
     assert main(["calibrate", str(scen), "--targets", str(targets), "--trial-population",
-                 "50000", "--population", "100000", "--trials", "6", "--posterior-points", "4",
+                 "20000", "--population", "40000", "--trials", "6", "--posterior-points", "4",
                  "--draws", "5", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "rail_blocked_cumulative" in printed and "gates.rail.listed_attempts" in printed
@@ -224,7 +224,7 @@ def test_calibrate_command_writes_the_fit_the_confirmation_run_and_its_report(tm
     assert len(fit) == 2 and set(fit["target"]) == {"rail_blocked_cumulative"}
     assert list(params["path"]) == ["gates.rail.listed_attempts"]
     res = socialcredit.open_results(out)
-    assert res.info["population"] == 100_000
+    assert res.info["population"] == 40_000
     assert "calibration" in res.extras
     html = (out / "report.html").read_text()
     assert "<h2>Calibration</h2>" in html and "gates.rail.listed_attempts" in html
