@@ -662,29 +662,42 @@ def cmd_sources(a) -> int:
     return 0
 
 
-def cmd_ensemble(a) -> int:
-    from rich.table import Table
-
+def _many_runs_folder(a, scenario, kind: str) -> Path:
+    """The folder of a command that runs a design many times (--out, or a new one named
+    after the scenario), checked with its --executor and --address before any worker starts."""
     from .engine.run import fresh_folder
-    from .ensembles import ensemble
     from .ensembles.ensemble import _check_out
-    from .scenario import load
 
-    scenario, _ = load(a.scenario)  # fail fast, before any folder or worker exists
-    folder = a.out or fresh_folder(Path("runs"), f"{scenario.scenario.name}-ensemble")
+    folder = a.out or fresh_folder(Path("runs"), f"{scenario.scenario.name}-{kind}")
     _check_out(folder)
     if a.executor == "local" and a.address:
         raise UserError("--address names a Ray cluster; give it with --executor ray",
                         "--address")
-    bar, update = _progress(a.quiet, "replicate")
+    return folder
+
+
+def _under_bar(a, unit: str, call):
+    """`call(progress)` under a progress bar counting `unit`s, cleared however it ends."""
+    bar, update = _progress(a.quiet, unit)
     try:
-        res = ensemble(a.scenario, seeds=a.seeds, sets=a.sets, population=a.population,
-                       days=a.days, until=a.until, workers=a.workers, executor=a.executor,
-                       address=a.address, out=folder, first_seed=a.seed, threads=a.threads,
-                       progress=update)
+        return call(update)
     finally:
         if bar and bar.live.is_started:
             bar.stop()
+
+
+def cmd_ensemble(a) -> int:
+    from rich.table import Table
+
+    from .ensembles import ensemble
+    from .scenario import load
+
+    scenario, _ = load(a.scenario)  # fail fast, before any folder or worker exists
+    folder = _many_runs_folder(a, scenario, "ensemble")
+    res = _under_bar(a, "replicate", lambda update: ensemble(
+        a.scenario, seeds=a.seeds, sets=a.sets, population=a.population, days=a.days,
+        until=a.until, workers=a.workers, executor=a.executor, address=a.address, out=folder,
+        first_seed=a.seed, threads=a.threads, progress=update))
     if a.quiet:
         out.print(str(folder))
         return 0
@@ -720,8 +733,7 @@ def cmd_predict(a) -> int:
     from rich.table import Table
 
     from .analysis.predict import coverage, locate, predict
-    from .engine.run import days_until, fresh_folder
-    from .ensembles.ensemble import _check_out
+    from .engine.run import days_until
     from .scenario import load
 
     toml, _, _ = locate(a.calibration)  # fail fast, before any folder or worker exists
@@ -736,19 +748,11 @@ def cmd_predict(a) -> int:
         if not sc.scenario.start <= at[-1] <= end:
             raise UserError(f"{text} is outside the prediction; valid: {sc.scenario.start} to "
                             f"{end}", "--at")
-    folder = a.out or fresh_folder(Path("runs"), f"{sc.scenario.name}-predict")
-    _check_out(folder)
-    if a.executor == "local" and a.address:
-        raise UserError("--address names a Ray cluster; give it with --executor ray",
-                        "--address")
-    bar, update = _progress(a.quiet, "draw")
-    try:
-        res = predict(toml, a.until, a.draws, a.population, a.seed, a.targets, a.workers,
-                      a.executor, a.address, folder, a.threads, update,
-                      [c.strip() for c in a.columns.split(",") if c.strip()])
-    finally:
-        if bar and bar.live.is_started:
-            bar.stop()
+    folder = _many_runs_folder(a, sc, "predict")
+    res = _under_bar(a, "draw", lambda update: predict(
+        toml, a.until, a.draws, a.population, a.seed, a.targets, a.workers, a.executor,
+        a.address, folder, a.threads, update,
+        [c.strip() for c in a.columns.split(",") if c.strip()]))
     if a.quiet:
         out.print(str(folder))
         return 0
@@ -790,29 +794,17 @@ def cmd_predict(a) -> int:
 def cmd_sensitivity(a) -> int:
     from rich.table import Table
 
-    from .engine.run import fresh_folder
     from .ensembles import sensitivity
-    from .ensembles.ensemble import _check_out
     from .ensembles.sensitivity import MAIN, NOISE, SECOND
     from .scenario import load
 
     scenario, _ = load(a.scenario)  # fail fast, before any folder or worker exists
-    folder = a.out or fresh_folder(Path("runs"), f"{scenario.scenario.name}-sensitivity")
-    _check_out(folder)
-    if a.executor == "local" and a.address:
-        raise UserError("--address names a Ray cluster; give it with --executor ray",
-                        "--address")
-    bar, update = _progress(a.quiet, "run")
-    try:
-        res = sensitivity(a.scenario, a.vary, method=a.method, samples=a.samples,
-                          seeds=a.seeds, outcomes=a.outcomes, sets=a.sets,
-                          population=a.population, days=a.days, until=a.until,
-                          workers=a.workers, executor=a.executor, address=a.address,
-                          out=folder, first_seed=a.seed, threads=a.threads, progress=update,
-                          levels=a.levels)
-    finally:
-        if bar and bar.live.is_started:
-            bar.stop()
+    folder = _many_runs_folder(a, scenario, "sensitivity")
+    res = _under_bar(a, "run", lambda update: sensitivity(
+        a.scenario, a.vary, method=a.method, samples=a.samples, seeds=a.seeds,
+        outcomes=a.outcomes, sets=a.sets, population=a.population, days=a.days, until=a.until,
+        workers=a.workers, executor=a.executor, address=a.address, out=folder,
+        first_seed=a.seed, threads=a.threads, progress=update, levels=a.levels))
     if a.quiet:
         out.print(str(folder))
         return 0
