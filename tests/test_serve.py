@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import pickle
+import shutil
 import statistics
 import threading
 import time
@@ -182,6 +183,47 @@ def test_cancel_stops_a_running_run_and_a_queued_one(served, finished):
     assert served.wait(third["id"])["status"] == "done"
 
 
+def test_an_ensemble_runs_its_replicates_and_gives_bands(served, finished):
+    r = served.client.post("/api/runs", json={"scenario": "rongcheng", "population": 2000,
+                                               "days": 20, "seed": 7, "replicates": 3})
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "ensemble" and r.json()["unit"] == "replicate"
+    ens_id = r.json()["id"]
+    s = served.wait(ens_id)
+    assert s["status"] == "done" and s["day"] == s["days"] == 3, s
+    assert [x["seed"] for x in s["replicates"]] == [7, 8, 9]
+    assert set(s["files"]) == {"results.duckdb", "report.html", "daily.csv"}
+    # the folder is the CLI's ensemble folder: open_ensemble reads it
+    res = socialcredit.open_ensemble(served.app.state.settings.data / ens_id)
+    assert len(res.runs) == 3 and set(res.daily["run"]) == {0, 1, 2}
+    b = served.client.get(f"/api/runs/{ens_id}/bands",
+                          params={"columns": "penalties,mean_score"}).json()
+    assert len(b["dates"]) == 20 and b["scale"] == 350.0
+    for column in ("penalties", "mean_score"):
+        band = b["bands"][column]
+        for p5, p25, p50, p75, p95 in zip(*(band[q] for q in ("p5", "p25", "p50", "p75",
+                                                              "p95")), strict=True):
+            assert p5 <= p25 <= p50 <= p75 <= p95
+    key = {f["name"]: f for f in s["key"]}
+    assert key["replicates"]["value"] == 3
+    assert key["penalties"]["low"] <= key["penalties"]["value"] <= key["penalties"]["high"]
+    # an ensemble made elsewhere (as by `socialcredit ensemble --out`) lists as one too
+    data = served.app.state.settings.data
+    shutil.copytree(data / ens_id, data / "cli-ensemble")
+    listed = {x["id"]: x for x in served.client.get("/api/runs").json()}
+    assert listed[ens_id]["kind"] == listed["cli-ensemble"]["kind"] == "ensemble"
+    assert listed["cli-ensemble"]["source"] == "folder"
+    assert listed[finished[0]]["kind"] == "run"
+    assert served.client.get("/api/runs/cli-ensemble").json()["kind"] == "ensemble"
+    # each kind answers what it keeps, and says where the rest is
+    for path, words in ((f"/api/runs/{ens_id}/daily", "/bands"),
+                        (f"/api/runs/{ens_id}/citizens/0", "ensemble"),
+                        (f"/api/runs/{finished[0]}/bands", "/daily"),
+                        (f"/api/runs/{ens_id}/bands?columns=nope", "no daily column")):
+        r = served.client.get(path)
+        assert 400 <= r.status_code < 500 and words in r.json()["error"], (path, r.text)
+
+
 def test_a_restarted_server_continues_an_unfinished_run_from_its_checkpoint(tmp_path):
     settings = Settings(data=tmp_path, checkpoint_every=30)
     request = {"scenario": "rongcheng", "population": 20_000, "days": 90, "seed": 5}
@@ -298,6 +340,11 @@ def test_bad_requests_get_one_line_and_a_4xx(tmp_path):
              ({"scenario": "rongcheng", "population": "5000"}, 422, "population"),
              ({"scenario": "rongcheng", "seed": 1.5}, 422, "seed"),
              ({"scenario": "rongcheng", "colour": "red"}, 422, "colour"),
+             ({"scenario": "rongcheng", "replicates": 0}, 422, "replicates"),
+             ({"scenario": "rongcheng", "replicates": 101}, 422, "replicates"),
+             ({"scenario": "rongcheng", "replicates": "3"}, 422, "replicates"),
+             ({"scenario": "rongcheng", "replicates": 3, "seed": 2**63 - 2}, 422,
+              "largest seed"),
              ({"scenario": "rongcheng", "toml": "x"}, 422, "one of them"),
              ({"scenario": "nowhere"}, 404, "valid: china"),
              ({"scenario": "rongcheng", "sets": ["rules.littering.points=abc"]}, 400,

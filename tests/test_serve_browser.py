@@ -1,8 +1,9 @@
 """`socialcredit serve` in a real browser: headless Chromium from the Debian package, driven
 by Playwright (which never downloads a browser of its own). A person launches a small run
-from the form, watches it to the end, sees a chart, opens a citizen and runs a compare; no
-page asks for anything from outside the server, and text a user typed stays text. Each
-page's screenshot is saved under a temporary folder (printed with -s)."""
+from the form, watches it to the end, sees a chart, opens a citizen, runs a compare and
+reads an ensemble's bands; no page asks for anything from outside the server, and text a
+user typed stays text. Each page's screenshot is saved under a temporary folder (printed
+with -s)."""
 
 from __future__ import annotations
 
@@ -100,6 +101,23 @@ def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
         assert "wrongful_penalties" in page.text_content("#result")
         page.screenshot(path=shots / "compare.png", full_page=True)
 
+        # an ensemble from the form: its page draws each series as a median within bands
+        page.goto(served.url + "/new?scenario=rongcheng")
+        page.wait_for_selector("#values details")
+        page.fill("#population", "2000")
+        page.fill("#days", "30")
+        page.fill("#replicates", "3")
+        page.click("#start")
+        page.wait_for_url("**/runs/rongcheng-ensemble-*")
+        page.wait_for_selector("#state [data-status=done]", timeout=120_000)
+        page.select_option("#column", ["penalties", "mean_score"])
+        page.wait_for_selector("#chart[data-drawn='mean_score,penalties']")
+        assert page.locator("#chart .scatterlayer .trace").count() == 10  # 5 a series
+        assert page.locator("#chart .scatterlayer .fills path").count() >= 4  # 50%, 90%
+        assert page.locator("#figures .figure").count() >= 5
+        assert page.locator("#downloads a").count() == 3
+        page.screenshot(path=shots / "ensemble.png", full_page=True)
+
         # a title that is HTML shows as text and runs nothing
         title = '<script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">'
         text = scenario_text("rongcheng")[1].replace(
@@ -117,6 +135,7 @@ def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
         assert page.evaluate("window.hacked") is None
         page.goto(served.url + "/runs")
         page.wait_for_selector(f"tr[data-id='{run_id}'] [data-status=done]")
+        assert "ensemble" in page.text_content("tr[data-id^='rongcheng-ensemble-'] .kind")
         page.screenshot(path=shots / "runs.png", full_page=True)
     finally:
         page.close()

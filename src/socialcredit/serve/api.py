@@ -27,10 +27,12 @@ from ..errors import UserError
 from ..record import store
 from ..scenario import builtin_names, load, parse
 from .folders import (
+    ENSEMBLE_FILES,
     FILES,
     RUN_ID,
     STATE,
     Cache,
+    Finished,
     NotFound,
     NotReady,
     file_inside,
@@ -38,7 +40,7 @@ from .folders import (
     inside,
     run_folders,
 )
-from .queue import ACTIVE, RunQueue
+from .queue import ACTIVE, FOLDERS, RunQueue
 from .settings import Settings
 
 
@@ -59,6 +61,8 @@ SetText = Annotated[str, Field(min_length=3, max_length=4000, pattern=r"^[^=\s][
 Population = Annotated[int, Field(ge=1, le=2_000_000_000, description="Simulated citizens.")]
 Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+MAX_REPLICATES = 100
+SEED_MAX = 2**63 - 1
 
 
 class CheckRequest(Strict):
@@ -66,7 +70,8 @@ class CheckRequest(Strict):
 
 
 class RunRequest(Strict):
-    """One run: a built-in `scenario` or pasted `toml`, changed by `sets`."""
+    """One run: a built-in `scenario` or pasted `toml`, changed by `sets`; with
+    `replicates` above 1, an ensemble of that many runs, seeds `seed`, `seed` + 1, ..."""
 
     scenario: ScenarioName | None = None
     toml: TomlText | None = None
@@ -74,7 +79,9 @@ class RunRequest(Strict):
     population: Population | None = None
     days: Days | None = None
     until: Date | None = None
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 0
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES, description="Runs of the "
+                                     "design, one seed each; above 1, an ensemble")] = 1
 
     @model_validator(mode="after")
     def _one_scenario(self) -> RunRequest:
@@ -83,6 +90,10 @@ class RunRequest(Strict):
                              "one of them")
         if self.days is not None and self.until is not None:
             raise ValueError("give days or until, not both")
+        if self.seed > SEED_MAX - self.replicates + 1:
+            raise ValueError(f"{self.replicates} replicates from seed {self.seed} run "
+                             f"past the largest seed; give a seed of at most "
+                             f"{SEED_MAX - self.replicates + 1}")
         return self
 
 
@@ -110,9 +121,10 @@ RunId = Annotated[str, PathParam(pattern=RUN_ID, max_length=120,
 
 
 async def _existing(request: Request, run_id: RunId) -> str:
-    """A run the queue knows or a run folder in the data folder; 404 otherwise."""
+    """A run or ensemble the queue knows or a folder of one in the data folder; 404
+    otherwise."""
     job = request.app.state.queue.snapshot(run_id)
-    if job is None or job["kind"] != "run":
+    if job is None or job["kind"] not in FOLDERS:
         inside(request.app.state.settings.data, run_id)
     return run_id
 
@@ -191,26 +203,30 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
     def status(run_id: str) -> dict:
         """A run's status: the queue's record, else what its folder holds."""
         job = queue.snapshot(run_id)
-        if job is not None and job["kind"] == "run":
+        if job is not None and job["kind"] in FOLDERS:
             if job["status"] == "done" and not (data / run_id / store.RESULTS).is_file():
                 job["status"], job["message"] = "failed", "its results are gone"
             return {**job, "source": "server"}
         path = inside(data, run_id)
         return {"id": run_id, "kind": "run", "status": folder_status(path), "day": 0,
-                "days": 0, "phase": "", "message": "", "created": "", "started": None,
-                "finished": None, "seq": 0, "request": {}, "source": "folder"}
+                "days": 0, "unit": "day", "phase": "", "message": "", "created": "",
+                "started": None, "finished": None, "seq": 0, "request": {}, "source": "folder"}
 
     def describe(run_id: str) -> dict:
         """A run's status and, once finished, what it ran and its key figures."""
         out = status(run_id)
         if out["status"] == "done":
             fin = cache.get(inside(data, run_id))
-            out["info"] = fin.info
-            out["key"] = key_figures(fin)
-            out["columns"] = fin.columns
-            out["files"] = [n for n in FILES if n == "daily.csv" or (data / run_id / n).exists()]
-            out["title"] = fin.info.get("title", "")
-            out["scenario"] = fin.info.get("scenario", "")
+            offered = ENSEMBLE_FILES if fin.kind == "ensemble" else FILES
+            out.update(kind=fin.kind, info=fin.info, columns=fin.columns,
+                       title=fin.info.get("title", ""), scenario=fin.info.get("scenario", ""),
+                       files=[n for n in offered
+                              if n == "daily.csv" or (data / run_id / n).exists()])
+            if fin.kind == "ensemble":
+                out["key"] = ensemble_figures(fin)
+                out["replicates"] = fin.replicates
+            else:
+                out["key"] = key_figures(fin)
         return out
 
     @api.get("/scenarios", summary="The built-in scenarios")
@@ -256,7 +272,11 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
         sc, _, _, population, days = resolve(spec, body.sets, body.population, body.days,
                                              body.until)
         check_limits(settings, sc, population, days)
-        job = queue.submit("run", body.model_dump(), sc.scenario.name, days)
+        if body.replicates > 1:
+            job = queue.submit("ensemble", body.model_dump(), f"{sc.scenario.name}-ensemble",
+                               body.replicates, unit="replicate")
+        else:
+            job = queue.submit("run", body.model_dump(), sc.scenario.name, days)
         return status(job.id)
 
     async def finished(path: Path):
@@ -269,7 +289,7 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
     async def runs():
         seen, out = set(), []
         for job in sorted(queue.all(), key=lambda j: j["created"], reverse=True):
-            if job["kind"] == "run":
+            if job["kind"] in FOLDERS:
                 seen.add(job["id"])
                 out.append(await brief(job["id"]))
         for path in run_folders(data):
@@ -282,16 +302,19 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
             s = status(run_id)
         except NotFound:
             return {"id": run_id, "status": "gone"}
-        out = {k: s[k] for k in ("id", "status", "day", "days", "phase", "message",
-                                 "created", "source")}
+        out = {k: s[k] for k in ("id", "kind", "status", "day", "days", "unit", "phase",
+                                 "message", "created", "source")}
         req = s.get("request") or {}
         out["scenario"] = req.get("scenario") or ("pasted TOML" if req.get("toml") else "")
         out["title"] = ""
         if s["status"] == "done":
             try:
-                info = (await finished(data / run_id)).info
-                out.update(scenario=info.get("scenario", ""), title=info.get("title", ""),
-                           population=info.get("population"), seed=info.get("seed"))
+                fin = await finished(data / run_id)
+                info = fin.info
+                out.update(kind=fin.kind, scenario=info.get("scenario", ""),
+                           title=info.get("title", ""), population=info.get("population"),
+                           seed=info.get("seed", info.get("first_seed")),
+                           replicates=info.get("seeds", 1), unit="day")
                 out["days"] = out["day"] = info.get("days")
             except UserError as e:
                 out.update(status="damaged", message=_line(e))
@@ -303,17 +326,15 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
 
     @api.get("/runs/{run_id}/daily", summary="A finished run's daily series",
              response_class=JSONResponse)
-    async def daily(run_id: Existing,
-                    columns: Annotated[str | None, Query(
-                        max_length=4000, description="Comma-separated daily columns "
-                        "(default: all)")] = None):
-        fin = await finished(inside(data, run_id))
-        want = fin.columns if not columns else [c for c in columns.split(",") if c]
-        unknown = [c for c in want if c not in fin.series]
-        if unknown:
-            raise UserError(f"no daily column {unknown[0][:60]!r}; this run has "
-                            f"{', '.join(fin.columns[:12])}, ...", "columns")
-        return Response(fin.daily_json(tuple(want)), media_type="application/json")
+    async def daily(run_id: Existing, columns: Columns = None):
+        fin = only(await finished(inside(data, run_id)), "run", run_id)
+        return Response(fin.daily_json(wanted(fin, columns)), media_type="application/json")
+
+    @api.get("/runs/{run_id}/bands", summary="A finished ensemble's daily bands: median, "
+             "50% and 90% of the replicates", response_class=JSONResponse)
+    async def bands(run_id: Existing, columns: Columns = None):
+        fin = only(await finished(inside(data, run_id)), "ensemble", run_id)
+        return Response(fin.bands_json(wanted(fin, columns)), media_type="application/json")
 
     @api.get("/runs/{run_id}/events", response_class=EventSourceResponse,
              summary="A run's progress as server-sent events, until it ends")
@@ -324,7 +345,8 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
             if s["seq"] != last or s["source"] == "folder":
                 last = s["seq"]
                 yield ServerSentEvent(data={k: s[k] for k in (
-                    "id", "status", "day", "days", "phase", "message")}, event="status")
+                    "id", "status", "day", "days", "unit", "phase", "message")},
+                    event="status")
             if s["status"] not in ACTIVE or s["source"] == "folder":
                 return
             if await request.is_disconnected():
@@ -334,7 +356,7 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
     @api.post("/runs/{run_id}/cancel", summary="Cancel a queued or running run")
     def cancel(run_id: RunId) -> dict:
         job = queue.snapshot(run_id)
-        if job is None or job["kind"] != "run":
+        if job is None or job["kind"] not in FOLDERS:
             inside(data, run_id)
             raise UserError(f"run {run_id!r} was not started by this server; only its own "
                             "runs can be cancelled here", "run")
@@ -357,7 +379,7 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
                            "run")
         target = file_inside(path, name)
         if name == "citizens.parquet":
-            target = one_parquet(path, cache.get(path).results.agents,
+            target = one_parquet(path, only(cache.get(path), "run", run_id).results.agents,
                                  data / STATE / "downloads" / run_id)
         if not target.is_file():
             raise NotFound(f"{name} is not in this run's folder", "file")
@@ -366,12 +388,12 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
 
     @api.get("/runs/{run_id}/citizens/{n}", summary="One citizen's story (socialcredit explain)")
     def citizen(run_id: Existing, n: Annotated[int, PathParam(ge=0, le=2_000_000_000)]) -> dict:
-        fin = cache.get(inside(data, run_id))
+        fin = only(cache.get(inside(data, run_id)), "run", run_id)
         return story(fin, inside(data, run_id), n)
 
     @api.get("/runs/{run_id}/groups", summary="Who is hit: a finished run's groups at the end")
     def groups(run_id: Existing) -> dict:
-        fin = cache.get(inside(data, run_id))
+        fin = only(cache.get(inside(data, run_id)), "run", run_id)
         return {"scale": fin.scale, "groups": _records(fin.results.groups),
                 "regions": _records(_last(fin.results.regions))}
 
@@ -403,6 +425,33 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
         return compare_status(job_id)
 
     return api
+
+
+Columns = Annotated[str | None, Query(max_length=4000, description="Comma-separated daily "
+                                      "columns (default: all)")]
+
+
+def wanted(fin: Finished, columns: str | None) -> tuple[str, ...]:
+    """The daily columns asked for, each one the run or ensemble has."""
+    want = fin.columns if not columns else [c for c in columns.split(",") if c]
+    unknown = [c for c in want if c not in fin.columns]
+    if unknown:
+        raise UserError(f"no daily column {unknown[0][:60]!r}; this {fin.kind} has "
+                        f"{', '.join(fin.columns[:12])}, ...", "columns")
+    return tuple(want)
+
+
+def only(fin: Finished, kind: str, run_id: str) -> Finished:
+    """`fin` if it is a `kind` (a single run, or an ensemble); a 404 saying where its
+    figures are otherwise."""
+    if fin.kind == kind:
+        return fin
+    if fin.kind == "ensemble":
+        raise NotFound(f"{run_id!r} is an ensemble of {fin.info.get('seeds')} replicates: it "
+                       "keeps daily bands (/bands), not one run's series, citizens or groups",
+                       "run")
+    raise NotFound(f"{run_id!r} is a single run: its daily series are at /daily; bands come "
+                   "from an ensemble (replicates above 1)", "run")
 
 
 def _attach(name: str) -> dict:
@@ -439,6 +488,32 @@ def key_figures(fin) -> list[dict]:
         scaled = col != "mean_score"
         out.append({"name": col, "label": label, "of": "last day" if of == "last" else "total",
                     "value": (round(raw * fin.scale) if scaled else raw)})
+    return out
+
+
+def ensemble_figures(ens) -> list[dict]:
+    """An ensemble's key figures, each over the replicates that finished: the median, and
+    the 5th to 95th percentile, counts at real scale."""
+    import numpy as np
+
+    daily = ens.daily
+    out = [{"name": "people", "label": "people it stands for", "of": "",
+            "value": round(float(ens.info["population"]) * ens.scale), "low": None,
+            "high": None},
+           {"name": "replicates", "label": "replicates finished", "of": "",
+            "value": sum(r["status"] == "done" for r in ens.replicates), "low": None,
+            "high": None}]
+    if not len(daily):
+        return out
+    for col, label, of in KEY[1:]:
+        if col not in daily.columns:
+            continue
+        per_run = daily.groupby("run")[col]
+        raw = (per_run.last() if of == "last" else per_run.sum()).to_numpy(dtype=float)
+        k = 1.0 if col == "mean_score" else ens.scale
+        p5, p50, p95 = np.quantile(raw * k, [0.05, 0.5, 0.95])
+        out.append({"name": col, "label": label, "of": "last day" if of == "last" else "total",
+                    "value": float(p50), "low": float(p5), "high": float(p95)})
     return out
 
 

@@ -35,6 +35,8 @@ FILES = {"results.duckdb": "application/vnd.duckdb",
          "daily.csv": "text/csv; charset=utf-8",
          "citizens.parquet": "application/vnd.apache.parquet"}
 """What a client may download from a finished run, by name; nothing else is served."""
+ENSEMBLE_FILES = ("results.duckdb", "report.html", "daily.csv")
+"""What an ensemble offers of FILES (its daily.csv holds every replicate's rows)."""
 
 
 class NotFound(UserError):
@@ -127,25 +129,31 @@ class Finished:
     """A finished run read once: its results and what the pages ask of it, kept while the
     store is unchanged (a finished run is never written into again)."""
 
+    kind = "run"
+
     def __init__(self, results: Results):
         self.results = results
         info = results.info
         self.info = {k: _plain(v) for k, v in info.items() if k != "scenario_text"}
         self.scale = float(info["scale"])
-        daily = results.daily
-        self.columns = [c for c in daily.columns if c != "date"]
-        self.dates = [d.date().isoformat() for d in pd.to_datetime(daily["date"])]
-        self.series = {c: [_plain(v) for v in daily[c].tolist()] for c in self.columns}
+        self.daily = results.daily
+        self.columns = [c for c in self.daily.columns if c != "date"]
+        self.dates = _dates(self.daily["date"])
+        self.series = {c: [_plain(v) for v in self.daily[c].tolist()] for c in self.columns}
         self._csv: bytes | None = None
         self._json: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
 
     def daily_json(self, columns: tuple[str, ...]) -> bytes:
         """The daily series of `columns` as the API sends them, encoded once: many clients
         reading the same series cost one encoding."""
+        return self._encoded(columns, lambda: {
+            "dates": self.dates, "scale": self.scale,
+            "series": {c: self.series[c] for c in columns}})
+
+    def _encoded(self, columns: tuple[str, ...], make) -> bytes:
         held = self._json.get(columns)
         if held is None:
-            held = json.dumps({"dates": self.dates, "scale": self.scale,
-                               "series": {c: self.series[c] for c in columns}}).encode()
+            held = json.dumps(make()).encode()
             self._json[columns] = held
             while len(self._json) > 16:
                 self._json.popitem(last=False)
@@ -153,8 +161,65 @@ class Finished:
 
     def daily_csv(self) -> bytes:
         if self._csv is None:
-            self._csv = self.results.daily.to_csv(index=False).encode()
+            self._csv = self.daily.to_csv(index=False).encode()
         return self._csv
+
+
+class Ensemble(Finished):
+    """A finished ensemble read once: its replicates, their daily rows and the bands over
+    them (median, 50% and 90% of the replicates, per date and daily column)."""
+
+    kind = "ensemble"
+
+    def __init__(self, res):
+        self.results = res
+        self.info = {k: _plain(v) for k, v in res.info.items()}
+        self.scale = float(self.info.get("scale") or 1.0)
+        self.daily = res.daily
+        bands = res.bands
+        self.columns = [c for c in dict.fromkeys(bands["column"]) if c != "day"]
+        self.dates = _dates(pd.Series(bands["date"].unique()))
+        self.bands = {c: {k: [_plain(v) for v in part[k].tolist()]
+                          for k in ("mean", "p5", "p25", "p50", "p75", "p95")}
+                      for c, part in bands.groupby("column", sort=False)}
+        self.replicates = [{k: _plain(v) for k, v in row.items()}
+                           for row in res.runs.to_dict(orient="records")]
+        self._csv = None
+        self._json = OrderedDict()
+
+    def bands_json(self, columns: tuple[str, ...]) -> bytes:
+        """The bands of `columns` as the API sends them, encoded once."""
+        return self._encoded(columns, lambda: {
+            "dates": self.dates, "scale": self.scale,
+            "bands": {c: self.bands[c] for c in columns}})
+
+
+def _dates(values) -> list[str]:
+    return [d.date().isoformat() for d in pd.to_datetime(values)]
+
+
+def read_folder(path: Path) -> Finished:
+    """A finished folder as a run or an ensemble, told apart by the tables its store holds
+    (an ensemble's has `ensemble` and `bands`)."""
+    import duckdb
+
+    from ..ensembles.ensemble import open_ensemble
+
+    try:
+        con = duckdb.connect(str(path / store.RESULTS), read_only=True)
+        try:
+            tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        finally:
+            con.close()
+    except duckdb.Error:
+        tables = set()  # the run reader says what is wrong in one line
+    if not {"ensemble", "bands"} <= tables:
+        return Finished(store.read_results(path))
+    try:
+        return Ensemble(open_ensemble(path))
+    except duckdb.Error as e:
+        raise UserError(f"cannot be read ({store.one_line(e)}){store.DAMAGED}",
+                        str(path / store.RESULTS)) from None
 
 
 def _plain(v):
@@ -215,7 +280,7 @@ class Cache:
                 held = self._held.get(key)
             if held and held[0] == stamp:
                 return held[1]
-            finished = Finished(store.read_results(path))
+            finished = read_folder(path)
             with self._lock:
                 self._held[key] = (stamp, finished)
                 self._held.move_to_end(key)

@@ -4,10 +4,12 @@ server, so the server answers while they compute.
 A fixed number of workers (spawned, as kernels' threads must not be forked) each take one
 job at a time from the queue and run it with the engine's public functions:
 `socialcredit.run` into a run folder under the data folder, with checkpoints, or
-`socialcredit.resume` for a run a server stop cut off, or `socialcredit.compare`. A worker
-reports progress as JSON lines over its own pipe (no pickle crosses it, and a worker killed
-mid-message breaks only its own pipe). Cancelling a running job ends its worker and starts
-a fresh one.
+`socialcredit.resume` for a run a server stop cut off, `socialcredit.ensemble` (its
+replicates one at a time, in the one process its local executor starts) or
+`socialcredit.compare`. A worker reports progress as JSON lines over its own pipe (no pickle
+crosses it, and a worker killed mid-message breaks only its own pipe). Each worker leads a
+process group of its own, so cancelling a running job ends the worker with any process it
+started, and a fresh worker takes its place.
 
 Every job is recorded in DATA/.serve/jobs/<id>.json when it is queued and whenever its
 status changes. A server that stops asks its workers to stop (each writes a checkpoint of
@@ -37,6 +39,8 @@ from .folders import STATE, safe_name
 from .settings import Settings
 
 ACTIVE = ("queued", "running")
+FOLDERS = ("run", "ensemble")
+"""The kinds of job that write a folder under the data folder (a compare writes a table)."""
 FINAL = ("done", "failed", "cancelled")
 ATTEMPTS = 2
 """Times a job is started before a worker dying under it (killed, out of memory) fails it."""
@@ -51,7 +55,8 @@ class QueueFull(UserError):
 
 @dataclass
 class Job:
-    """One thing the queue runs: a run (into a folder named `id`) or a compare."""
+    """One thing the queue runs: a run or an ensemble (into a folder named `id`) or a
+    compare."""
 
     id: str
     kind: str
@@ -59,6 +64,8 @@ class Job:
     status: str = "queued"
     day: int = 0
     days: int = 0
+    unit: str = "day"
+    """What `day` of `days` counts: days, or an ensemble's replicates."""
     phase: str = ""
     message: str = ""
     created: str = ""
@@ -130,7 +137,7 @@ class RunQueue:
             if job.status not in ACTIVE:
                 continue
             run = self.data / job.id
-            if job.kind == "run" and (run / store.RESULTS).is_file():
+            if job.kind in FOLDERS and (run / store.RESULTS).is_file():
                 self._finish(job, "done")
                 continue
             job.resume = job.kind == "run" and (run / store.CHECKPOINT).exists()
@@ -140,9 +147,10 @@ class RunQueue:
             self.pending.append(job.id)
 
     # -- what the API calls --------------------------------------------------------------
-    def submit(self, kind: str, request: dict, name: str, days: int) -> Job:
-        """Queue a job; a run gets a new folder under the data folder now, so its id is
-        taken at once. QueueFull when as many jobs wait as the server takes."""
+    def submit(self, kind: str, request: dict, name: str, days: int,
+               unit: str = "day") -> Job:
+        """Queue a job; a run or ensemble gets a new folder under the data folder now, so its
+        id is taken at once. QueueFull when as many jobs wait as the server takes."""
         with self.lock:
             waiting = sum(1 for j in self.jobs.values() if j.status == "queued")
             if waiting >= self.settings.max_queued:
@@ -150,8 +158,9 @@ class RunQueue:
                                 f"(--max-queued {self.settings.max_queued}); wait for one to "
                                 "start or cancel one", "queue")
             self.data.mkdir(parents=True, exist_ok=True)
-            job_id = self._new_id(safe_name(name) if kind == "run" else "compare", kind)
-            job = Job(job_id, kind, request, days=days, created=_now(), phase="waiting")
+            job_id = self._new_id(safe_name(name) if kind in FOLDERS else "compare", kind)
+            job = Job(job_id, kind, request, days=days, unit=unit, created=_now(),
+                      phase="waiting")
             self.jobs[job.id] = job
             self.pending.append(job.id)
             self._record(job)
@@ -167,7 +176,7 @@ class RunQueue:
             path = self.data / job_id
             if job_id in self.jobs or path.exists():
                 continue
-            if kind == "run":
+            if kind in FOLDERS:
                 try:
                     path.mkdir()
                 except FileExistsError:
@@ -186,7 +195,7 @@ class RunQueue:
                 except ValueError:
                     pass
                 self._finish(job, "cancelled", "cancelled before it started")
-                if job.kind == "run":
+                if job.kind in FOLDERS:
                     _remove_if_empty(self.data / job.id)
             elif job.status == "running":
                 job.phase = "cancelling"
@@ -230,7 +239,11 @@ class RunQueue:
             self._thread.join(timeout=5)
         with self.lock:
             for w in self.workers:
-                w.interrupt()
+                job = self.jobs.get(w.job) if w.job else None
+                if job is not None and job.kind == "ensemble":
+                    w.kill()  # nothing to save: it runs again from its first replicate
+                else:
+                    w.interrupt()
             end = time.monotonic() + grace
             for w in self.workers:
                 w.process.join(max(0.0, end - time.monotonic()))
@@ -313,7 +326,11 @@ class RunQueue:
         takes its place."""
         job = self.jobs.get(w.job) if w.job else None
         if job is not None and job.status == "running":
-            if w.cancelling:
+            if w.cancelling and job.kind == "ensemble":
+                self._finish(job, "cancelled", "cancelled while running; an ensemble keeps "
+                             "nothing of its unfinished replicates")
+                _remove_if_empty(self.data / job.id)
+            elif w.cancelling:
                 self._finish(job, "cancelled", "cancelled while running; its last checkpoint "
                              "is kept in its folder")
             elif job.attempts < ATTEMPTS:
@@ -376,8 +393,12 @@ class _Worker:
                 pass
 
     def kill(self) -> None:
+        """End the worker and every process it started (its process group)."""
         if self.process.is_alive():
-            self.process.kill()
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except OSError:  # not yet leading its own group
+                self.process.kill()
 
     def close(self) -> None:
         self.process.join(1)
@@ -394,6 +415,10 @@ def _stop(signum, frame):
 def work(conn: Connection) -> None:
     """A worker's life: take a job, run it, report; Ctrl-C in the server's terminal is the
     server's to handle, and SIGTERM stops the run as Ctrl-C stops `socialcredit run`."""
+    os.setsid()  # a group of its own: a kill reaches the processes an ensemble starts
+    # an ensemble's executor starts one process of its own from here, which a daemonic
+    # process may not; the server still ends this worker (and its group) when it stops
+    multiprocessing.current_process().daemon = False
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     try:
@@ -451,15 +476,23 @@ def _execute(job: dict, send) -> None:
         os.replace(tmp, out)
         return
     send(event="phase", phase="setting up")
-    if job["resume"]:
-        socialcredit.resume(job["folder"], threads=threads, progress=progress,
-                            compiling=compiling)
-        return
     scenario = r["scenario"]
     if r.get("toml") is not None:
         from ..scenario import parse
 
         scenario = parse(r["toml"], "pasted TOML")
+    if job["kind"] == "ensemble":
+        folder = Path(job["folder"])
+        store.remove_temporaries(folder)  # what a worker that died while writing left
+        socialcredit.ensemble(scenario, seeds=r["replicates"], sets=r.get("sets", []),
+                              population=r.get("population"), days=r.get("days"),
+                              until=r.get("until"), workers=1, out=folder,
+                              first_seed=r.get("seed", 0), threads=threads, progress=progress)
+        return
+    if job["resume"]:
+        socialcredit.resume(job["folder"], threads=threads, progress=progress,
+                            compiling=compiling)
+        return
     socialcredit.run(scenario, population=r.get("population"), days=r.get("days"),
                      until=r.get("until"), seed=r.get("seed", 0), sets=r.get("sets", []),
                      out=job["folder"], threads=threads,

@@ -93,9 +93,25 @@ SC.progress = function (s) {
   if (s.status === "running" || s.status === "queued") {
     wrap.append(SC.el("progress", { max: s.days || 1, value: s.day || 0 }), " ",
       SC.el("span", { class: "small muted", text: (s.phase ? s.phase + ", " : "") +
-        "day " + SC.num(s.day || 0) + " of " + SC.num(s.days || 0) }));
+        (s.unit || "day") + " " + SC.num(s.day || 0) + " of " + SC.num(s.days || 0) }));
   }
   return wrap;
+};
+
+// Key figures as cards: value, and where given the 5th to 95th percentile over replicates.
+SC.figures = function (key) {
+  return SC.el("div", { class: "figures", id: "figures" }, key.map(f =>
+    SC.el("div", { class: "figure", "data-name": f.name },
+      SC.el("div", { class: "value", text: SC.num(f.value) }),
+      f.low === null || f.low === undefined ? null : SC.el("div", { class: "small muted",
+        text: "90%: " + SC.num(f.low) + " to " + SC.num(f.high) }),
+      SC.el("div", { class: "label", text: f.label + (f.of ? " (" + f.of + ")" : "") }))));
+};
+
+// Downloads of a finished run or ensemble.
+SC.downloads = function (base, files) {
+  return SC.el("p", { id: "downloads" }, files.map((n, i) => [i ? " · " : null, SC.el("a", {
+    href: "/api" + base + "/files/" + n, text: n, download: n === "report.html" ? null : true })]));
 };
 
 SC.param = function (name) { return new URLSearchParams(location.search).get(name); };

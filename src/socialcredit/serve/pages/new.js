@@ -3,7 +3,7 @@
 "use strict";
 SC.nav("/new");
 
-const FIELDS = ["scenario", "toml", "population", "days", "until", "seed", "sets"];
+const FIELDS = ["scenario", "toml", "population", "days", "until", "seed", "replicates", "sets"];
 let values = [];
 
 function field(name, label, input, hint) {
@@ -84,7 +84,9 @@ function whole(id) {
             "people the run simulates"),
       field("days", "Days", SC.el("input", { type: "number", id: "days", min: 1 }), "days run"),
       field("until", "or end date", SC.el("input", { type: "date", id: "until" }), "last day"),
-      field("seed", "Seed", SC.el("input", { type: "number", id: "seed", min: 0, value: 0 }), "random numbers")),
+      field("seed", "Seed", SC.el("input", { type: "number", id: "seed", min: 0, value: 0 }), "random numbers"),
+      field("replicates", "Replicates", SC.el("input", { type: "number", id: "replicates", min: 1, value: 1 }),
+            "runs, seeds seed, seed + 1, …; above 1: an ensemble with bands")),
     SC.el("div", { id: "values" }),
     SC.el("span", { class: "error", id: "sets-error", role: "alert" }),
     SC.el("p", {}, SC.el("button", { type: "submit", id: "start", text: "Start the run" })),
@@ -118,7 +120,7 @@ function whole(id) {
     showError("");
     const body = { seed: whole("seed") === undefined ? 0 : whole("seed") };
     if (source.value === "toml") body.toml = toml.value; else body.scenario = source.value;
-    for (const k of ["population", "days"]) if (whole(k) !== undefined) body[k] = whole(k);
+    for (const k of ["population", "days", "replicates"]) if (whole(k) !== undefined) body[k] = whole(k);
     const until = document.getElementById("until").value;
     if (until) body.until = until;
     if (source.value !== "toml") body.sets = changedSets();

@@ -1,11 +1,37 @@
 // A run: status with live progress, key figures at real scale, daily charts (zoom, hover),
-// who is hit, regions, downloads, and a way to a citizen's story.
+// who is hit, regions, downloads, and a way to a citizen's story. An ensemble: its key
+// figures over the replicates, each daily series as a median with 50% and 90% bands, its
+// replicates and downloads.
 "use strict";
 SC.nav("/runs");
 
 const id = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = "/runs/" + encodeURIComponent(id);
 const SHOWN = ["listed", "listed_cumulative", "wrongful_penalties", "penalties", "mean_score"];
+const COLOURS = ["31,119,180", "255,127,14", "44,160,44", "214,39,40", "148,103,189", "140,86,75"];
+// Levels (a score, a share) are the same at any scale; counts are multiplied by it.
+const level = c => c === "mean_score" || c.startsWith("score_") || c === "approval";
+
+function lines(d, cols, k) {
+  return cols.map(c => ({ x: d.dates, y: d.series[c].map(v => (v === null ? null : level(c) ? v : v * k)),
+    name: c, type: "scatter", mode: "lines" }));
+}
+
+// Per column: the 90% band (p5 to p95), the 50% band (p25 to p75) as filled areas, the median.
+function bands(d, cols, k) {
+  return cols.flatMap((c, i) => {
+    const rgb = COLOURS[i % COLOURS.length];
+    const y = q => d.bands[c][q].map(v => (v === null ? null : level(c) ? v : v * k));
+    const edge = (q, fill, name, alpha) => ({ x: d.dates, y: y(q), type: "scatter", mode: "lines",
+      line: { width: 0 }, legendgroup: c, name: name || q, showlegend: Boolean(name),
+      fill: fill ? "tonexty" : "none", fillcolor: "rgba(" + rgb + "," + alpha + ")",
+      hoverinfo: "skip" });
+    return [edge("p5"), edge("p95", true, c + " 90%", 0.15), edge("p25"),
+      edge("p75", true, c + " 50%", 0.3),
+      { x: d.dates, y: y("p50"), name: c + " median", legendgroup: c, type: "scatter",
+        mode: "lines", line: { color: "rgb(" + rgb + ")" } }];
+  });
+}
 
 async function chart(run, box) {
   const select = SC.el("select", { id: "column", multiple: true, size: 6 },
@@ -16,16 +42,14 @@ async function chart(run, box) {
   box.append(SC.el("div", { class: "row" },
     SC.el("label", {}, "Daily series (ctrl-click for several)", select),
     SC.el("label", {}, "At real scale", scaled)), plot);
+  const ensemble = run.kind === "ensemble";
   async function draw() {
     const cols = [...select.selectedOptions].map(o => o.value);
     if (!cols.length) return;
-    const d = await SC.api(base + "/daily?columns=" + encodeURIComponent(cols.join(",")));
+    const d = await SC.api(base + (ensemble ? "/bands" : "/daily") + "?columns=" +
+      encodeURIComponent(cols.join(",")));
     const k = scaled.checked ? d.scale : 1;
-    const traces = cols.map(c => ({
-      x: d.dates, y: d.series[c].map(v => (v === null ? null :
-        (c === "mean_score" || c.startsWith("score_") || c === "approval") ? v : v * k)),
-      name: c, type: "scatter", mode: "lines",
-    }));
+    const traces = ensemble ? bands(d, cols, k) : lines(d, cols, k);
     Plotly.react(plot, traces, { margin: { t: 20, r: 20, b: 40, l: 70 }, hovermode: "x unified",
       legend: { orientation: "h" }, xaxis: { title: { text: "date" } } },
       { displaylogo: false, responsive: true });
@@ -36,14 +60,27 @@ async function chart(run, box) {
   await draw();
 }
 
+function scaleNote(run) {
+  return SC.el("p", { class: "small muted", text: "Counts at real scale: each simulated citizen stands for " +
+    SC.num(run.info.scale, 3) + " people." });
+}
+
+async function finishedEnsemble(run, main) {
+  main.append(SC.el("h2", { text: "Key figures" }), scaleNote(run),
+    SC.el("p", { class: "small muted", text: "The median over the replicates, and the range " +
+      "that holds 90% of them (5th to 95th percentile)." }), SC.figures(run.key));
+  const box = SC.el("div");
+  main.append(SC.el("h2", { text: "Day by day: median, 50% and 90% of the replicates" }), box);
+  await chart(run, box);
+  main.append(SC.el("h2", { text: "Downloads" }), SC.downloads(base, run.files),
+    SC.el("h2", { text: "Replicates" }),
+    SC.table([["run", "run", "num"], ["seed", "seed", "num"], ["status", "status", null, v => SC.status(v)],
+      ["wall_seconds", "seconds", "num", v => SC.num(v, 2)], ["error", "why it failed"]], run.replicates));
+}
+
 async function finished(run, main) {
-  main.append(SC.el("h2", { text: "Key figures" }),
-    SC.el("p", { class: "small muted", text: "Counts at real scale: each simulated citizen stands for " +
-      SC.num(run.info.scale, 3) + " people." }),
-    SC.el("div", { class: "figures", id: "figures" }, run.key.map(f =>
-      SC.el("div", { class: "figure", "data-name": f.name },
-        SC.el("div", { class: "value", text: SC.num(f.value) }),
-        SC.el("div", { class: "label", text: f.label + (f.of ? " (" + f.of + ")" : "") })))));
+  if (run.kind === "ensemble") return finishedEnsemble(run, main);
+  main.append(SC.el("h2", { text: "Key figures" }), scaleNote(run), SC.figures(run.key));
   const box = SC.el("div");
   main.append(SC.el("h2", { text: "Day by day" }), box);
   await chart(run, box);
@@ -56,8 +93,7 @@ async function finished(run, main) {
         SC.num(run.info.population - 1) + ")", citizen),
         SC.el("button", { type: "submit", id: "open-citizen", text: "Open" }))));
 
-  main.append(SC.el("h2", { text: "Downloads" }), SC.el("p", {}, run.files.map(n =>
-    [SC.el("a", { href: "/api" + base + "/files/" + n, text: n, download: n === "report.html" ? null : true }), " · "])));
+  main.append(SC.el("h2", { text: "Downloads" }), SC.downloads(base, run.files));
 
   const g = await SC.api(base + "/groups");
   const share = v => SC.num(100 * v, 2) + "%";
@@ -84,8 +120,11 @@ async function finished(run, main) {
   const what = SC.el("p", { class: "small muted" });
   const heading = r => {
     title.textContent = r.title || id;
+    const seeds = r.kind === "ensemble" && r.info ? " · ensemble of " + r.info.seeds +
+      " replicates, seeds " + r.info.first_seed + " to " + (r.info.first_seed + r.info.seeds - 1)
+      : r.info ? " · seed " + r.info.seed : "";
     what.textContent = id + (r.info ? " · " + r.info.scenario + " · " + SC.num(r.info.population) +
-      " citizens · " + r.info.days + " days · seed " + r.info.seed : "");
+      " citizens · " + r.info.days + " days" + seeds : "");
   };
   heading(run);
   main.append(title, what, state);

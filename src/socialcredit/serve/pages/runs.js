@@ -1,4 +1,5 @@
-// Runs: every run in the data folder (the server's and the CLI's), live progress, cancel.
+// Runs: every run and ensemble in the data folder (the server's and the CLI's), live
+// progress, cancel.
 "use strict";
 SC.nav("/runs");
 
@@ -13,6 +14,8 @@ function row(r) {
   const tr = SC.el("tr", { "data-id": r.id },
     SC.el("td", {}, SC.el("a", { href: "/runs/" + encodeURIComponent(r.id), text: r.id })),
     SC.el("td", { text: r.title || r.scenario || "" }),
+    SC.el("td", { class: "kind", text: r.kind === "ensemble" ? "ensemble" +
+      (r.replicates ? " of " + r.replicates : "") : "run" }),
     cells.status, cells.progress,
     SC.el("td", { class: "small muted", text: r.source === "folder" ? "command line" : "this server" }),
     cells.action);
@@ -48,7 +51,7 @@ function update(id, s) {
       SC.el("a", { href: "/new", text: "Start a new run" }), "."));
   const body = SC.el("tbody", {}, list.map(row));
   main.append(SC.el("table", { id: "runs" },
-    SC.el("thead", {}, SC.el("tr", {}, ["run", "scenario", "status", "progress", "started by", ""]
+    SC.el("thead", {}, SC.el("tr", {}, ["run", "scenario", "kind", "status", "progress", "started by", ""]
       .map(h => SC.el("th", { text: h })))), body));
   if (!list.length) main.append(SC.el("p", { class: "muted", text: "No runs yet." }));
 })().catch(e => document.getElementById("main").append(SC.el("p", { class: "error", text: e.message })));
