@@ -290,6 +290,21 @@ def client(tmp_path, **limits) -> TestClient:
     return TestClient(create_app(settings, start_queue=False), base_url="http://127.0.0.1")
 
 
+def test_the_form_values_carry_their_units_sources_and_assumptions(tmp_path):
+    c = client(tmp_path)
+    values = {v["path"]: v for v in c.get("/api/scenarios/rongcheng").json()["values"]}
+    units = {p: v["unit"] for p, v in values.items()}
+    assert units["acts.littering.rate"] == "per year"
+    assert units["rules.littering.points"] == "points"
+    assert units["channels.cameras.misattribution"] == "chance, 0 to 1"
+    assert units["society.ages.child"] == "share, 0 to 1"
+    assert units["lists.blacklist.duration_days"] == "days"
+    assert units["acts.littering.spread"] == ""  # the schema does not say one: none shown
+    assert all(v["unit"] == "" for v in values.values() if v["kind"] == "switch")
+    assert any(v["assumed"] for v in values.values())
+    assert all(v["source"] for v in values.values())
+
+
 def test_a_token_is_needed_for_every_page_and_call_when_set(tmp_path):
     c = client(tmp_path, token="s3cret-token")
     for path in ("/", "/runs", "/static/app.js", "/api/runs", "/api/scenarios",

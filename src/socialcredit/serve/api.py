@@ -163,16 +163,18 @@ def _leaves(node: Any, path: str, source: str, out: list) -> None:
 
 
 def changeable(sc) -> list[dict]:
-    """The values a form may change, each with its kind, the source ids of its entry and
-    whether no source gives it (assumed)."""
+    """The values a form may change, each with its kind, its unit (where the schema says
+    one), the source ids of its entry and whether no source gives it (assumed)."""
     from ..sources import assumed_values
+    from .units import unit
 
     assumed = {p for p, _ in assumed_values(sc)}
     found: list = []
     _leaves(sc.model_dump(mode="json", exclude={"calibrate", "scenario", "recording"}), "",
             "", found)
     return [{"path": p, "value": v, "kind": "switch" if isinstance(v, bool) else "number",
-             "source": s, "assumed": p in assumed or s.strip() == "assumed"}
+             "unit": "" if isinstance(v, bool) else unit(p), "source": s,
+             "assumed": p in assumed or s.strip() == "assumed"}
             for p, v, s in found]
 
 

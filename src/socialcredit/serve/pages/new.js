@@ -34,13 +34,14 @@ async function loadValues(name) {
     const input = v.kind === "switch"
       ? SC.el("input", { type: "checkbox", "data-i": i, checked: v.value ? true : null })
       : SC.el("input", { type: "number", step: "any", "data-i": i, value: v.value });
-    return SC.el("tr", {}, SC.el("td", { class: "small", text: v.path }), SC.el("td", {}, input),
+    return SC.el("tr", { "data-path": v.path }, SC.el("td", { class: "small", text: v.path }),
+      SC.el("td", {}, input), SC.el("td", { class: "small unit", text: v.unit || "" }),
       SC.el("td", { class: "small muted", text: v.source }),
       SC.el("td", {}, v.assumed ? SC.el("span", { class: "assumed", text: "assumed" }) : ""));
   });
   box.append(SC.el("details", {}, SC.el("summary", { text: "Change the scenario's values (" +
     values.length + ")" }), SC.el("table", { class: "values" },
-    SC.el("thead", {}, SC.el("tr", {}, ["value", "", "source ids", ""].map(h => SC.el("th", { text: h })))),
+    SC.el("thead", {}, SC.el("tr", {}, ["value", "", "unit", "source ids", ""].map(h => SC.el("th", { text: h })))),
     SC.el("tbody", {}, rows))));
 }
 
