@@ -224,6 +224,29 @@ def test_an_ensemble_runs_its_replicates_and_gives_bands(served, finished):
         assert 400 <= r.status_code < 500 and words in r.json()["error"], (path, r.text)
 
 
+def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale(served):
+    both = {"scenario": "sesame", "other": "suining", "sets": ["rules.x.points=1"]}
+    r = served.client.post("/api/compares", json=both)
+    assert r.status_code == 422 and "one of them" in r.json()["error"]
+    # two societies of a million people, 2,000 simulated citizens each: one stands for 500
+    r = served.client.post("/api/compares", json={"scenario": "sesame", "other": "suining",
+                                                   "seeds": 2, "population": 2000, "days": 10})
+    assert r.status_code == 201, r.text
+    end = time.monotonic() + 120
+    while (c := served.client.get(f"/api/compares/{r.json()['id']}").json())["status"] in (
+            "queued", "running") and time.monotonic() < end:
+        time.sleep(0.1)
+    assert c["status"] == "done", c
+    table = c["table"]
+    assert (table["a"], table["b"], table["what"]) == ("sesame", "suining", "sesame vs suining")
+    rows = {x["outcome"]: x for x in table["rows"]}
+    assert table["scale"] == 500.0
+    assert rows["acts_committed"]["scale"] == 500.0 and rows["acts_committed"]["kind"] == "total"
+    assert rows["listed"]["kind"] == "last day"
+    assert rows["mean_score"]["scale"] == 1.0  # a score, not a count of people
+    assert rows["mean_score"]["a"] != rows["mean_score"]["b"]  # two designs, two figures
+
+
 def test_a_restarted_server_continues_an_unfinished_run_from_its_checkpoint(tmp_path):
     settings = Settings(data=tmp_path, checkpoint_every=30)
     request = {"scenario": "rongcheng", "population": 20_000, "days": 90, "seed": 5}

@@ -99,7 +99,21 @@ def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
         page.click("#run-compare")
         page.wait_for_selector("#result table", timeout=120_000)
         assert "wrongful_penalties" in page.text_content("#result")
+        # 700,000 people in Rongcheng, 5,000 simulated
+        assert "each simulated citizen stands for 140 people" in page.text_content("#scale")
         page.screenshot(path=shots / "compare.png", full_page=True)
+        # B as a second built-in: with changes too it is refused next to the field
+        page.select_option("#other", "suining")
+        page.click("#run-compare")
+        assert "not both" in page.text_content("#other-error")
+        page.select_option("#scenario", "sesame")
+        page.fill("#population", "2000")
+        page.fill("#days", "10")
+        page.fill("#sets", "")
+        page.click("#run-compare")
+        page.wait_for_selector("#result table", timeout=120_000)
+        assert "B: suining" in page.text_content("#result thead")
+        assert "stands for 500 people" in page.text_content("#scale")
 
         # an ensemble from the form: its page draws each series as a median within bands
         page.goto(served.url + "/new?scenario=rongcheng")

@@ -449,6 +449,8 @@ def _execute(job: dict, send) -> None:
     """Run one job with the engine's public functions."""
     import socialcredit
 
+    from ..analysis.compare import UNSCALED
+
     last = [0.0]
 
     def progress(day: int, days: int) -> None:
@@ -471,8 +473,14 @@ def _execute(job: dict, send) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")
         rows = json.loads(table.to_json(orient="records"))
-        tmp.write_text(json.dumps({"what": table.attrs.get("what", ""), "rows": rows}),
-                       encoding="utf-8")
+        # each row's `scale` turns its means into counts at real scale (1 for scores and
+        # shares); `scale` here is the one both designs share, null where they differ
+        counts = {x["scale"] for x in rows if x["outcome"] not in UNSCALED}
+        scale = counts.pop() if len(counts) == 1 else None
+        tmp.write_text(json.dumps({"what": table.attrs.get("what", ""),
+                                   "a": r["scenario"],
+                                   "b": r.get("other") or f"{r['scenario']} with changes",
+                                   "scale": scale, "rows": rows}), encoding="utf-8")
         os.replace(tmp, out)
         return
     send(event="phase", phase="setting up")

@@ -15,11 +15,36 @@ async function wait(id, state) {
   }
 }
 
+// A row as `socialcredit compare` prints it: counts times the run's scale (a row's scale is 1
+// for scores and shares, null where the two designs stand for societies of different sizes).
+function real(row) {
+  const k = row.scale;
+  if (k === null || k === undefined || k === 1) return row;
+  const out = Object.assign({}, row);
+  for (const key of ["a", "b", "difference", "ci95_low", "ci95_high"]) {
+    out[key] = row[key] === null ? null : Math.round(row[key] * k);
+  }
+  return out;
+}
+
+function scaleText(table) {
+  const rows = table.rows || [];
+  if (table.scale === null || rows.some(r => r.scale === null)) {
+    return "counts of simulated citizens: the two designs stand for societies of different sizes";
+  }
+  const k = table.scale === undefined ? Math.max(1, ...rows.map(r => r.scale || 1)) : table.scale;
+  if (k === 1) return "counts of simulated citizens: each stands for one person";
+  return "counts at real scale: each simulated citizen stands for " + SC.num(k) + " people";
+}
+
 (async function () {
   const main = document.getElementById("main");
   const list = await SC.api("/scenarios");
   SC.clear(main);
   const scenario = SC.el("select", { id: "scenario" }, list.map(s => SC.el("option", { value: s.name, text: s.name })));
+  const other = SC.el("select", { id: "other" }, SC.el("option", { value: "", text: "none: A with the changes" }),
+    list.map(s => SC.el("option", { value: s.name, text: s.name })));
+  const otherError = SC.el("span", { class: "error", id: "other-error", role: "alert" });
   const sets = SC.el("textarea", { id: "sets", style: "min-height:4rem",
     placeholder: "responses.deterrence.enabled=false" });
   const num = (id, v, min) => SC.el("input", { type: "number", id: id, min: min, value: v });
@@ -31,7 +56,9 @@ async function wait(id, state) {
     SC.el("div", { class: "row" }, SC.el("label", {}, "Scenario (A)", scenario),
       SC.el("label", {}, "Seeds", seeds), SC.el("label", {}, "Citizens", population),
       SC.el("label", {}, "Days", days)),
-    SC.el("label", { class: "wide" }, "B: A with these changes, one PATH=VALUE a line", sets),
+    SC.el("div", { class: "row" },
+      SC.el("label", { class: "wide", style: "flex:1" }, "B: A with these changes, one PATH=VALUE a line", sets),
+      SC.el("label", {}, "B: another scenario (optional)", other, otherError)),
     SC.el("p", {}, SC.el("button", { type: "submit", id: "run-compare", text: "Compare" })), error);
   main.append(SC.el("h1", { text: "Compare two designs" }),
     SC.el("p", { class: "muted", text: "Both designs run with the same seeds (common random numbers): " +
@@ -39,8 +66,16 @@ async function wait(id, state) {
     SC.el("div", { class: "card" }, form), state, result);
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
-    error.textContent = ""; SC.clear(result);
+    error.textContent = ""; otherError.textContent = ""; SC.clear(result); SC.clear(state);
     const body = { scenario: scenario.value, sets: lines(sets.value), seeds: Number(seeds.value) };
+    if (other.value) {
+      if (body.sets.length) {  // the API compares a second scenario or changes, not both
+        otherError.textContent = "give another scenario or changes to A, not both";
+        return;
+      }
+      body.other = other.value;
+      delete body.sets;
+    }
     if (population.value) body.population = Number(population.value);
     if (days.value) body.days = Number(days.value);
     try {
@@ -48,11 +83,13 @@ async function wait(id, state) {
       const c = await wait(job.id, state);
       if (c.status !== "done") return;
       result.append(SC.el("h2", { text: c.table.what }),
-        SC.el("p", { class: "small muted", text: "A and B are means over the seeds; counts of simulated citizens." }),
-        SC.table([["outcome", "outcome"], ["kind", "of"], ["a", "A", "num"], ["b", "B", "num"],
-          ["difference", "B − A", "num"],
+        SC.el("p", { class: "small muted", id: "scale", text: scaleText(c.table) }),
+        SC.el("p", { class: "small muted", text: "of: 'last day' is the state on the run's last day, " +
+          "'total' the sum over all its days; A and B are means over the seeds." }),
+        SC.table([["outcome", "outcome"], ["kind", "of"], ["a", "A: " + (c.table.a || ""), "num"],
+          ["b", "B: " + (c.table.b || ""), "num"], ["difference", "B − A", "num"],
           ["ci95_low", "95% interval", "num", (v, r) => "[" + SC.num(v) + ", " + SC.num(r.ci95_high) + "]"]],
-          c.table.rows));
+          c.table.rows.map(real)));
     } catch (e) { error.textContent = e.message; }
   });
 })().catch(e => document.getElementById("main").append(SC.el("p", { class: "error", text: e.message })));
