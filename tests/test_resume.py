@@ -74,3 +74,44 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_daily_table(tmp_path):
     ref = socialcredit.run("rongcheng", population=150_000, days=100, seed=4, report=False)
     pd.testing.assert_frame_equal(socialcredit.open_results(out).daily, ref.daily,
                                   check_dtype=False)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_in_the_middle_of_a_day_stops_the_run_at_the_end_of_that_day(
+        tmp_path, monkeypatch, signum):
+    """Ctrl-C (or a SIGTERM a program turns into KeyboardInterrupt, as `socialcredit serve`'s
+    workers do) arriving halfway through a day, between two stages: the day finishes, the
+    checkpoint holds the end of it, and the resumed run has the tables of one never stopped."""
+    import socialcredit.engine.loop as loop
+
+    whole = socialcredit.run("rongcheng", population=5_000, days=40, seed=3, report=False)
+    calls = []
+    real_rate = loop.rate
+
+    def rate_then_interrupted(*args, **kw):
+        out = real_rate(*args, **kw)
+        calls.append(1)
+        if len(calls) == 18:  # day 18, after rate, before lists, gates and respond
+            os.kill(os.getpid(), signum)
+        return out
+
+    def to_interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "rate", rate_then_interrupted)
+    if signum == signal.SIGTERM:
+        old = signal.signal(signal.SIGTERM, to_interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            socialcredit.run("rongcheng", population=5_000, days=40, seed=3, report=False,
+                             out=tmp_path / "r", checkpoint_every=0)
+    finally:
+        if signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, old)
+    assert len(calls) == 18  # no stage of day 19 ran
+    assert checkpoint.read_index(tmp_path / "r")["meta"]["day"] == 18
+    monkeypatch.setattr(loop, "rate", real_rate)
+    resumed = socialcredit.resume(tmp_path / "r", report=False)
+    for table in ("daily", "ledger", "listings"):
+        pd.testing.assert_frame_equal(getattr(whole, table), getattr(resumed, table),
+                                      check_exact=True)

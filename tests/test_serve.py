@@ -249,7 +249,7 @@ def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale
 
 def test_a_restarted_server_continues_an_unfinished_run_from_its_checkpoint(tmp_path):
     settings = Settings(data=tmp_path, checkpoint_every=30)
-    request = {"scenario": "rongcheng", "population": 20_000, "days": 90, "seed": 5}
+    request = {"scenario": "rongcheng", "population": 20_000, "days": 300, "seed": 5}
     a = Served(settings)
     run_id = a.client.post("/api/runs", json=request).json()["id"]
     a.wait(run_id, lambda s: s["day"] >= 10)

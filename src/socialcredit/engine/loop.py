@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 from numba import njit, prange
@@ -200,17 +203,62 @@ class Simulation:
         `checkpoint_seconds` of wall time have passed since the last one; with 0, never.
         """
         last = time.perf_counter()
-        while self.state.day < days:
-            self.step()
-            if progress is not None:
-                progress(self.state.day)
-            if checkpoint is None or self.state.day >= days:
-                continue
-            if checkpoint_every is None:
-                due = time.perf_counter() - last >= checkpoint_seconds
-            else:
-                due = checkpoint_every > 0 and self.state.day % checkpoint_every == 0
-            if due:
-                checkpoint(self)
-                last = time.perf_counter()
+        with whole_days() as interrupted:
+            while self.state.day < days:
+                self.step()
+                if progress is not None:
+                    progress(self.state.day)
+                if checkpoint is not None and self.state.day < days:
+                    if checkpoint_every is None:
+                        due = time.perf_counter() - last >= checkpoint_seconds
+                    else:
+                        due = checkpoint_every > 0 and self.state.day % checkpoint_every == 0
+                    if due:
+                        checkpoint(self)
+                        last = time.perf_counter()
+                interrupted.deliver()  # between days, never inside one
 
+
+class _Held:
+    """Interrupting signals that arrived during a day, handed on once it is over."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[int, object] = {}
+        self.arrived: list[int] = []
+
+    def hold(self, signum: int, frame) -> None:
+        self.arrived.append(signum)
+
+    def deliver(self) -> None:
+        """Restore the handlers and call the first held signal's handler (for Ctrl-C that
+        raises KeyboardInterrupt), so the run stops with every array at the end of a day."""
+        if self.arrived:
+            signum = self.arrived[0]
+            self.release()
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                handler(signum, None)
+
+    def release(self) -> None:
+        for signum, handler in self.handlers.items():
+            signal.signal(signum, handler)
+        self.handlers.clear()
+
+
+@contextmanager
+def whole_days():
+    """While the day loop runs, Ctrl-C (SIGINT) and a SIGTERM handled in Python wait for the
+    day in progress to end. A day interrupted halfway would leave some arrays advanced and
+    others not, and a checkpoint of that state would resume to different tables. Outside the
+    main thread no signal reaches Python, so nothing needs holding there."""
+    held = _Held()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):  # a Python handler (default Ctrl-C raises KeyboardInterrupt)
+                held.handlers[signum] = handler
+                signal.signal(signum, held.hold)
+    try:
+        yield held
+    finally:
+        held.release()
