@@ -90,7 +90,7 @@ def run_points(sc: Scenario, points: Sequence[dict[str, float]], population: int
     """The model's figure for each target cell (columns) at each point (rows), each point run
     with its seed (one seed: the same for every point); NaN where a run failed."""
     from ..engine import memory
-    from ..ensembles.executors import cores, run_local, run_ray
+    from ..ensembles.executors import cores, run_all
     from ..ensembles.replicate import Replicate
 
     if not points:
@@ -99,18 +99,9 @@ def run_points(sc: Scenario, points: Sequence[dict[str, float]], population: int
     reps = [Replicate(i, s, with_values(sc, p).model_dump_json(), population, days, threads)
             for i, (p, s) in enumerate(zip(points, seeds, strict=True))]
     need = memory.estimate(sc, population, days).total
-    finished = [0]
-
-    def done(_) -> None:
-        finished[0] += 1
-        if progress:
-            progress(finished[0], len(reps))
-
-    if executor == "ray":
-        outcomes = run_ray(reps, address, need, done)
-    else:
-        fit = max(1, int(memory.available() // max(need, 1)))
-        outcomes = run_local(reps, max(1, min(workers or cores(), fit)), done)
+    if executor != "ray":  # as many workers as hold a run each in the memory available
+        workers = max(1, min(workers or cores(), int(memory.available() // max(need, 1))))
+    outcomes = run_all(reps, executor, workers or 1, address, need, progress)
     scale = sc.society.population / population
     out = np.full((len(points), len(cells)), np.nan)
     for o in outcomes:

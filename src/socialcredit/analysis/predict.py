@@ -103,7 +103,7 @@ def predict(spec: str | Path, until: dt.date | str, draws: int | None = None,
     from ..engine import memory
     from ..engine.run import _check_int, days_until
     from ..ensembles.ensemble import _check_out
-    from ..ensembles.executors import cores, run_local, run_ray
+    from ..ensembles.executors import check_side_by_side, cores, run_all
     from ..ensembles.replicate import Replicate
     from ..scenario import load
 
@@ -136,25 +136,14 @@ def predict(spec: str | Path, until: dt.date | str, draws: int | None = None,
                             "--columns")
     folder = _check_out(out)
     need = memory.estimate(sc, population, days).total
-    if executor == "local" and min(workers, draws) * need > memory.available():
-        raise UserError(f"{min(workers, draws)} workers each running {population:,} citizens "
-                        f"over {days:,} days need about "
-                        f"{min(workers, draws) * need / 2**30:,.1f} GiB, more than is "
-                        "available; lower --workers or --population", "--workers")
+    if executor == "local":
+        check_side_by_side(workers, draws, need, population, days)
 
     rows = posterior.iloc[:draws]
     reps = [Replicate(i, seed + i, with_values(sc, r).model_dump_json(), population, days,
                       threads) for i, r in enumerate(rows.to_dict("records"))]
-    finished = [0]
-
-    def done(_) -> None:
-        finished[0] += 1
-        if progress:
-            progress(finished[0], len(reps))
-
     t0 = time.perf_counter()
-    outcomes = (run_ray(reps, address, need, done) if executor == "ray"
-                else run_local(reps, workers, done))
+    outcomes = run_all(reps, executor, workers, address, need, progress)
     wall = time.perf_counter() - t0
 
     scale = sc.society.population / population

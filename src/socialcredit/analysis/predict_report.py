@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from ..report.html import standalone, write_page
+from ..report.html import facts_table, standalone, write_page
 from ..report.plots import STYLE, _figure, _svg, _x
 
 MARKS = {"used": ("o", "#b2182b", "reported, used in the fit"),
@@ -64,9 +64,7 @@ def render(res) -> str:
     parts = [f"<h1>Prediction: {esc(str(info.get('scenario', '')))}</h1>",
              "<p>Each posterior draw of the calibrated values ran once with a fresh seed, so an "
              "interval holds both what the record leaves open about the values and the model's "
-             "run-to-run noise. Figures are at real scale.</p><table>"]
-    parts += [f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows]
-    parts.append("</table>")
+             "run-to-run noise. Figures are at real scale.</p>", facts_table(rows)]
     for target in dict.fromkeys(res.predictions["column"]):
         band = res.predictions[res.predictions["column"] == target].reset_index(drop=True)
         parts.append(f"<h2><code>{esc(str(target))}</code></h2>")

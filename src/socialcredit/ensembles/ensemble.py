@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..record.store import REPORT, RESULTS
-from .executors import cores, run_local, run_ray
+from .executors import check_side_by_side, cores, run_all
 from .replicate import Outcome, Replicate
 
 EXECUTORS = ("local", "ray")
@@ -89,29 +89,12 @@ def ensemble(scenario="rongcheng", seeds: int = 10, sets: Sequence[str] = (),
     folder = _check_out(out)
     need = memory.estimate(sc, population, days).total
     if executor == "local":
-        free = memory.available()
-        side_by_side = min(workers, seeds)
-        if side_by_side * need > free:
-            raise UserError(
-                f"{side_by_side} workers each running {population:,} citizens over {days:,} "
-                f"days need about {side_by_side * need / 2**30:,.1f} GiB, more than the "
-                f"{free / 2**30:,.1f} GiB available; lower --workers, --population or --days",
-                "--workers")
+        check_side_by_side(workers, seeds, need, population, days)
     text = sc.model_dump_json()
     reps = [Replicate(i, first_seed + i, text, population, days, threads)
             for i in range(seeds)]
-    finished = [0]
-
-    def done(_: Outcome) -> None:
-        finished[0] += 1
-        if progress:
-            progress(finished[0], seeds)
-
     t0 = time.perf_counter()
-    if executor == "local":
-        outcomes = run_local(reps, workers, done)
-    else:
-        outcomes = run_ray(reps, address, need, done)
+    outcomes = run_all(reps, executor, workers, address, need, progress)
     wall = time.perf_counter() - t0
     info = {"scenario": sc.scenario.name, "source": name, "sets": json.dumps(list(sets)),
             "population": population, "days": days, "seeds": seeds, "first_seed": first_seed,

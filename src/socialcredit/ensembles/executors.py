@@ -147,6 +147,43 @@ def _unreachable(address: str | None, error: BaseException) -> str:
             "--head`, or leave --address out to start one here")
 
 
+def run_all(reps: Sequence[Replicate], executor: str, workers: int, address: str | None,
+            memory_bytes: int, progress: Callable[[int, int], None] | None = None,
+            each: Done | None = None) -> list[Outcome]:
+    """Run `reps` on `workers` local processes (executor "local") or as Ray tasks; `each`
+    sees every outcome as it arrives, and `progress(done, total)` counts them."""
+    finished = [0]
+
+    def done(o: Outcome) -> None:
+        if each is not None:
+            each(o)
+        finished[0] += 1
+        if progress:
+            progress(finished[0], len(reps))
+
+    if not reps:
+        return []
+    if executor == "ray":
+        return run_ray(reps, address, memory_bytes, done)
+    return run_local(reps, workers, done)
+
+
+def check_side_by_side(workers: int, runs: int, memory_bytes: int, population: int,
+                       days: int) -> None:
+    """Refuse, in one line, local workers whose runs side by side need more memory than is
+    available."""
+    from ..engine import memory
+
+    free = memory.available()
+    side_by_side = min(workers, runs)
+    if side_by_side * memory_bytes > free:
+        raise UserError(
+            f"{side_by_side} workers each running {population:,} citizens over {days:,} "
+            f"days need about {side_by_side * memory_bytes / 2**30:,.1f} GiB, more than the "
+            f"{free / 2**30:,.1f} GiB available; lower --workers, --population or --days",
+            "--workers")
+
+
 def cores() -> int:
     """Cores this process may use."""
     try:

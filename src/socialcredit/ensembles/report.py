@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from ..report.html import standalone, write_page
+from ..report.html import facts_table, standalone, write_page
 from ..report.plots import STYLE, _figure, _svg, _x
 
 KEY = {"listed": "on a list now", "listed_cumulative": "ever listed",
@@ -53,9 +53,7 @@ def render(res) -> str:
             ("executor", f"{info.get('executor', '')}"
              + (f", {info['workers']} workers" if info.get("workers") else "")),
             ("wall time", f"{float(info.get('wall_seconds', 0)):,.1f} s")]
-    parts = [f"<h1>Ensemble: {esc(str(info.get('scenario', '')))}</h1>", "<table>"]
-    parts += [f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows]
-    parts.append("</table>")
+    parts = [f"<h1>Ensemble: {esc(str(info.get('scenario', '')))}</h1>", facts_table(rows)]
     failed = runs[runs["status"] != "done"]
     if len(failed):
         parts.append("<h2>Replicates that did not finish</h2><table><tr><th>run</th>"
@@ -159,9 +157,7 @@ def render_sensitivity(res) -> str:
             ("executor", f"{info.get('executor', '')}"
              + (f", {info['workers']} workers" if info.get("workers") else "")),
             ("wall time", f"{float(info.get('wall_seconds', 0)):,.1f} s")]
-    parts = [f"<h1>Sensitivity: {esc(str(info.get('scenario', '')))}</h1>", "<table>"]
-    parts += [f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows]
-    parts.append("</table>")
+    parts = [f"<h1>Sensitivity: {esc(str(info.get('scenario', '')))}</h1>", facts_table(rows)]
     notes = json.loads(info.get("notes", "[]"))
     if notes:
         parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")

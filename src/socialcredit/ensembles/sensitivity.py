@@ -37,7 +37,7 @@ from ..errors import UserError
 from ..record.store import REPORT, RESULTS
 from ..scenario.schema import Scenario
 from .ensemble import EXECUTORS, _check_out
-from .executors import cores, run_local, run_ray
+from .executors import cores, run_all
 from .replicate import Outcome, Replicate
 
 METHODS = ("morris", "sobol")
@@ -204,23 +204,16 @@ def sensitivity(scenario="rongcheng", vary: Sequence[str] | Mapping = (),
                 reps.append(Replicate(run, seed, s.model_dump_json(), population, days,
                                       threads))
     values: dict[int, dict[str, float]] = {}
-    finished = [len(refused)]
 
-    def done(o: Outcome) -> None:
+    def keep(o: Outcome) -> None:
         if o.daily is not None:  # keep the outcomes, not the daily table
             values[o.run] = outcome_values(o.daily, chosen, population, states)
             o.daily = None
-        finished[0] += 1
-        if progress:
-            progress(finished[0], len(points) * seeds)
 
     t0 = time.perf_counter()
-    if not reps:
-        ran = []
-    elif executor == "local":
-        ran = run_local(reps, workers, done)
-    else:
-        ran = run_ray(reps, address, need, done)
+    ran = run_all(reps, executor, workers, address, need,
+                  (lambda i, _: progress(len(refused) + i, len(points) * seeds))
+                  if progress else None, keep)
     info = {"scenario": sc.scenario.name, "source": name, "sets": json.dumps(list(sets)),
             "method": method, "samples": samples, "levels": levels if method == "morris" else 0,
             "seeds": seeds, "first_seed": first_seed, "points": len(points),

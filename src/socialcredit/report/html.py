@@ -56,6 +56,12 @@ def standalone(title: str, body: str) -> str:
             "</body></html>")
 
 
+def facts_table(rows: Iterable[tuple[str, object]]) -> str:
+    """What ran, as a two-column table of label and value (both shown as text)."""
+    return ("<table>" + "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>"
+                                for k, v in rows) + "</table>")
+
+
 def write_page(page: str, path: Path) -> Path:
     """Write `page` to `path`, atomically, so a reader never sees half of it."""
     path = Path(path)
