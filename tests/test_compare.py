@@ -35,6 +35,24 @@ def test_switching_deterrence_off_raises_the_number_of_acts():
     assert acts["ci95_low"] > 0
 
 
+def test_changes_with_a_second_scenario_reach_the_second_one_only(capsys):
+    a, b, what = variants("rongcheng", "suining", ["channels.official_records.misattribution=0.05"])
+    suining = load("suining")[0]
+    assert a == load("rongcheng")[0]  # A as it is
+    assert b.scenario.name == "suining" and b != suining
+    assert b.channels[0].misattribution == 0.05 != suining.channels[0].misattribution
+    assert what == "rongcheng vs suining with channels.official_records.misattribution=0.05"
+    # a parsed scenario is taken as it is, named by its own name
+    a, b, what = variants(suining, None, ["channels.official_records.misattribution=0.05"])
+    assert a is suining and what.startswith("suining with ")
+    change = "channels.official_records.misattribution=0.05"
+    assert main(["compare", "sesame", "suining", "--set", change,
+                 "--seeds", "2", "--population", "2000", "--days", "5", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "B: channels.official_records.misattribution = 0.05 (suining has " in printed
+    assert "sesame vs suining with channels.official_records.misattribution=0.05" in printed
+
+
 def test_set_paths_name_entries_and_fields_and_bad_ones_are_refused():
     s, _ = load("rongcheng")
     changed = apply_set(s, "rules.littering.points=-30")

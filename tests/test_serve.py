@@ -11,6 +11,8 @@ import os
 import pickle
 import shutil
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -225,9 +227,14 @@ def test_an_ensemble_runs_its_replicates_and_gives_bands(served, finished):
 
 
 def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale(served):
-    both = {"scenario": "sesame", "other": "suining", "sets": ["rules.x.points=1"]}
-    r = served.client.post("/api/compares", json=both)
-    assert r.status_code == 422 and "one of them" in r.json()["error"]
+    for body, words in (({"scenario": "sesame", "toml": "x"}, "one of them"),
+                        ({"scenario": "sesame"}, "nothing to compare"),
+                        ({"scenario": "sesame", "other": "suining", "other_toml": "x"},
+                         "not both")):
+        r = served.client.post("/api/compares", json=body)
+        assert r.status_code == 422 and words in r.json()["error"], (body, r.text)
+    r = served.client.post("/api/compares", json={"scenario": "sesame", "other_toml": "[x"})
+    assert r.status_code == 400 and r.json()["error"].startswith("other_toml:"), r.text
     # two societies of a million people, 2,000 simulated citizens each: one stands for 500
     r = served.client.post("/api/compares", json={"scenario": "sesame", "other": "suining",
                                                    "seeds": 2, "population": 2000, "days": 10})
@@ -245,6 +252,66 @@ def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale
     assert rows["listed"]["kind"] == "last day"
     assert rows["mean_score"]["scale"] == 1.0  # a score, not a count of people
     assert rows["mean_score"]["a"] != rows["mean_score"]["b"]  # two designs, two figures
+
+
+def compare_table(served, body: dict) -> dict:
+    r = served.client.post("/api/compares", json=body)
+    assert r.status_code == 201, r.text
+    end = time.monotonic() + 120
+    while (c := served.client.get(f"/api/compares/{r.json()['id']}").json())["status"] in (
+            "queued", "running") and time.monotonic() < end:
+        time.sleep(0.1)
+    assert c["status"] == "done", c
+    return c["table"]
+
+
+def test_a_compare_of_pasted_toml_and_of_a_second_scenario_with_changes(served):
+    from socialcredit.scenario import load
+
+    # A pasted as TOML against the same built-in: the same design on the same seeds gives
+    # the same runs, so every difference is exactly 0
+    text = load("sesame")[1].replace('name = "sesame"', 'name = "my-sesame"', 1)
+    assert "my-sesame" in text
+    same = {"toml": text, "other": "sesame", "seeds": 2, "population": 2000, "days": 10}
+    table = compare_table(served, same)
+    assert (table["a"], table["b"]) == ("my-sesame", "sesame")
+    assert table["rows"] and all(x["difference"] == 0 for x in table["rows"])
+    # B a second scenario with a change: the change reaches B only
+    rule = load("suining")[0].rules[0].act
+    changed = {"scenario": "suining", "other": "suining", "seeds": 2, "population": 2000,
+               "days": 30, "sets": [f"rules.{rule}.points=-900"]}
+    table = compare_table(served, changed)
+    assert table["b"] == "suining with changes"
+    assert table["what"] == f"suining vs suining with rules.{rule}.points=-900"
+    rows = {x["outcome"]: x for x in table["rows"]}
+    assert rows["acts_committed"]["difference"] == 0  # the same acts happen in both
+    assert rows["mean_score"]["b"] < rows["mean_score"]["a"]  # a rule that takes 900 points
+
+
+def test_a_run_the_command_line_writes_shows_its_day_live_until_it_is_done(served):
+    data = served.app.state.settings.data
+    proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", "run", "rongcheng",
+                             "--population", "40000", "--days", "600", "--quiet",
+                             "--no-report", "--out", str(data / "cli-live")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "NUMBA_NUM_THREADS": "1"})
+    try:
+        # not there before the command has made its folder, then running with a day
+        s = served.wait("cli-live", lambda s: s.get("status") == "running" and s["day"] > 0,
+                        120)
+        assert s["source"] == "folder" and s["days"] == 600
+        seen = []
+        with served.client.stream("GET", "/api/runs/cli-live/events", timeout=180) as r:
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    seen.append(json.loads(line[5:]))
+    finally:
+        assert proc.wait(180) == 0, proc.stderr.read()
+    running = [x["day"] for x in seen if x["status"] == "running"]
+    # the day the run had reached, rising, as the folder's lock file tells it
+    assert len(running) >= 2 and running == sorted(running) and running[0] < running[-1] <= 600
+    assert seen[-1]["status"] == "done" and all(x["source"] == "folder" for x in seen)
+    assert not (data / "cli-live" / ".lock").exists()
 
 
 def test_a_restarted_server_continues_an_unfinished_run_from_its_checkpoint(tmp_path):

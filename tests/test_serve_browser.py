@@ -101,11 +101,20 @@ def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
         assert "wrongful_penalties" in page.text_content("#result")
         # 700,000 people in Rongcheng, 5,000 simulated
         assert "each simulated citizen stands for 140 people" in page.text_content("#scale")
+        # the differences as a chart: one marker per charted outcome, with its interval
+        page.wait_for_selector("#diff-chart .scatterlayer .trace")
+        charted = int(page.get_attribute("#diff-chart", "data-drawn"))
+        assert charted >= 5
+        assert "wrongful_penalties (total)" in page.text_content("#diff-chart")
         page.screenshot(path=shots / "compare.png", full_page=True)
-        # B as a second built-in: with changes too it is refused next to the field
-        page.select_option("#other", "suining")
+        # B as pasted TOML that does not parse: refused next to its field, nothing runs
+        page.select_option("#other", label="my own scenario (TOML)")
+        page.fill("#other-toml", "[scenario\nname = 1")
         page.click("#run-compare")
-        assert "not both" in page.text_content("#other-error")
+        page.wait_for_selector("#other_toml-error:not(:empty)")
+        assert page.text_content("#other_toml-error").startswith("other_toml:")
+        assert page.text_content("#result") == ""
+        page.select_option("#other", "suining")
         page.select_option("#scenario", "sesame")
         page.fill("#population", "2000")
         page.fill("#days", "10")

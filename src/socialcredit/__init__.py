@@ -53,13 +53,14 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-def compare(scenario: str = "rongcheng", other: str | None = None, sets: list[str] = (),
+def compare(scenario="rongcheng", other=None, sets: list[str] = (),
             seeds: int = 5, population: int | None = None, days: int | None = None,
             progress=None):
     """Two designs on the same seeds (common random numbers), as `socialcredit compare`.
 
-    Give a second scenario as `other`, or changes to `scenario` as `sets`
-    (["PATH=VALUE", ...]). Returns one row per outcome: the mean of each design over the
+    `scenario` and `other` are built-in names, TOML files or parsed scenarios
+    (`socialcredit.scenario.parse`). B is `other` where it is given, else `scenario`, changed
+    by `sets` (["PATH=VALUE", ...]). Returns one row per outcome: the mean of each design over the
     seeds, the mean paired difference and its 95% interval; `table.attrs["what"]` says
     which designs were compared.
 
@@ -69,7 +70,7 @@ def compare(scenario: str = "rongcheng", other: str | None = None, sets: list[st
     from .analysis.compare import compare as _compare
     from .analysis.compare import variants
 
-    a, b, what = variants(str(scenario), other, list(sets))
+    a, b, what = variants(scenario, other, list(sets))
     table = _compare(a, b, seeds, population, days, progress)
     table.attrs["what"] = what
     return table

@@ -163,7 +163,8 @@ def build_parser() -> Parser:
     v = sub.add_parser("compare", help="run two designs on the same seeds and report the "
                        "difference with its uncertainty")
     v.add_argument("scenario", help="built-in name or FILE.toml")
-    v.add_argument("other", nargs="?", help="a second scenario (instead of --set)")
+    v.add_argument("other", nargs="?", help="a second scenario as B (any --set changes "
+                   "apply to it)")
     v.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
                    help="change one value of the scenario, e.g. "
                    "channels.cameras.misattribution=0.03 (repeatable)")
@@ -482,6 +483,7 @@ def cmd_compare(a) -> int:
 
     from .analysis.compare import changes, check_out_file, compare, variants, write_csv
     from .analysis.summary import scale_text
+    from .scenario import load
 
     first, second, what = variants(a.scenario, a.other, a.sets)
     if a.out:
@@ -492,8 +494,14 @@ def cmd_compare(a) -> int:
     finally:
         if bar and bar.live.is_started:
             bar.stop()
-    for path, before, after in changes(first, a.sets):
-        out.print(f"A: {path} = {before}   B: {path} = {after}", markup=False, soft_wrap=True)
+    if a.other is None:
+        for path, before, after in changes(first, a.sets):
+            out.print(f"A: {path} = {before}   B: {path} = {after}", markup=False,
+                      soft_wrap=True)
+    else:
+        for path, before, after in changes(load(a.other)[0], a.sets):
+            out.print(f"B: {path} = {after} ({a.other} has {before})", markup=False,
+                      soft_wrap=True)
     scale = table["scale"].max() if len(table) else 1.0
     real = math.isfinite(scale) and scale != 1.0
     t = Table(title=f"{what}: {a.seeds} seeds, difference B - A with 95% interval"

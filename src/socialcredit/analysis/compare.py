@@ -255,21 +255,29 @@ def paired(values: list[tuple[float, float]]) -> dict[str, float]:
             "relative": diff / ma if ma else nan}
 
 
-def variants(spec: str, other: str | None, sets: list[str]) -> tuple[Scenario, Scenario, str]:
-    """The two scenarios to compare and a one-line description of the change."""
-    a, _ = load(spec)
-    if other is not None:
-        if sets:
-            raise UserError("give a second scenario or --set changes, not both", "compare")
-        b, _ = load(other)
-        return a, b, f"{spec} vs {other}"
-    if not sets:
+def variants(spec, other, sets: list[str]) -> tuple[Scenario, Scenario, str]:
+    """The two scenarios to compare and a one-line description of the change.
+
+    `spec` and `other` are a built-in name, a TOML file or a parsed Scenario. The changes in
+    `sets` make B: applied to `other` where it is given, to `spec` otherwise."""
+    a, a_name = _design(spec)
+    if other is None and not sets:
         raise UserError("nothing to compare: give a second scenario or --set PATH=VALUE",
                         "compare")
-    b = a
+    b, b_name = (a, a_name) if other is None else _design(other)
     for x in sets:
         b = apply_set(b, x)
-    return a, b, f"{spec} with " + ", ".join(sets)
+    changed = f" with {', '.join(sets)}" if sets else ""
+    if other is None:
+        return a, b, f"{a_name}{changed}"
+    return a, b, f"{a_name} vs {b_name}{changed}"
+
+
+def _design(spec) -> tuple[Scenario, str]:
+    """A scenario and the name a comparison calls it by."""
+    if isinstance(spec, Scenario):
+        return spec, spec.scenario.name
+    return load(spec)[0], str(spec)
 
 
 def probe_write(folder: Path, flag: str = "--out", name: str = ".socialcredit.probe") -> None:

@@ -283,8 +283,9 @@ def _finish(sim: Simulation, results: Results, out: Path, threads: int, write_re
 
 
 def execute(sim: Simulation, request: dict, out: Path | None, progress: Progress | None,
-            threads: int, write_report: bool) -> Results:
-    """Run `sim` to the request's days, checkpointing into `out`; write the store when done."""
+            threads: int, write_report: bool, lock: folder_.Lock | None = None) -> Results:
+    """Run `sim` to the request's days, checkpointing into `out`; write the store when done.
+    The folder's `lock` notes the day reached, about once a second."""
     t0 = time.perf_counter()
     days = request["days"]
     text, where = request["scenario_text"], request["where"]
@@ -300,11 +301,18 @@ def execute(sim: Simulation, request: dict, out: Path | None, progress: Progress
                             f"{e.strerror or e}; the previous checkpoint is kept: make room "
                             f"and continue with `socialcredit resume {out}`", "--out") from None
 
+    noted = [0.0]
+
     def advance(d: int) -> None:
         if kill_at:
             reached(f"day-{d}")
         if progress is not None:
             progress(d, days)
+        if lock is not None:
+            now = time.monotonic()
+            if now - noted[0] >= 1.0 or d == days:
+                noted[0] = now
+                lock.note(d, days)
 
     try:
         sim.run(days, progress=advance, checkpoint=save,
@@ -389,7 +397,7 @@ def run(scenario: str | Path | Scenario = "rongcheng", population: int | None = 
         save_request(folder, request)
         reached("setup")
         results = execute(Simulation(sc, population, seed), request, folder, progress, used,
-                          report)
+                          report, lock)
         lock.release(remove=True)
     return results
 
@@ -441,7 +449,8 @@ def resume(folder: str | Path, threads: int | None = None,
         meta, arrays = checkpoint.read(folder, used)
         store.remove_temporaries(folder)
         sim = _restore(meta, arrays, request)
-        results = execute(sim, request, folder, progress, used, report)
+        lock.note(int(sim.state.day), request["days"])
+        results = execute(sim, request, folder, progress, used, report, lock)
         lock.release(remove=True)
     return results
 

@@ -68,6 +68,17 @@ class Lock:
             raise UserError(f"cannot lock {str(path)!r}: {_why(e)}", self.option) from None
         return self
 
+    def note(self, day: int, days: int) -> None:
+        """Say in the lock file how far the run has come, for whoever watches the folder
+        (the web explorer shows it for runs other processes write). A fixed-width line
+        written in place, so a reader never sees half of it."""
+        if self.fd < 0:
+            return
+        try:
+            os.pwrite(self.fd, f"{day:>12} {days:>12}\n".encode(), 0)
+        except OSError:
+            pass  # progress is a courtesy; the run goes on
+
     def release(self, remove: bool = False) -> None:
         if self.fd < 0:
             return
@@ -81,6 +92,20 @@ class Lock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def progress(folder: Path) -> tuple[int, int] | None:
+    """(day, days) that the process writing `folder` last noted; None when nobody writes it
+    or it has noted nothing yet."""
+    if not busy(folder):
+        return None
+    try:
+        with open(folder / LOCK, "rb") as f:
+            head = f.read(26).split()
+        day, days = int(head[0]), int(head[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return (day, days) if 0 <= day <= days <= 10**9 else None
 
 
 def busy(folder: Path) -> bool:

@@ -98,21 +98,29 @@ class RunRequest(Strict):
 
 
 class CompareRequest(Strict):
-    """Two designs on the same seeds: `scenario` changed by `sets`, or `scenario` and
-    `other`."""
+    """Two designs on the same seeds. A is a built-in `scenario` or pasted `toml`; B is A, or
+    a second built-in `other` or pasted `other_toml`, changed by `sets`."""
 
-    scenario: ScenarioName
+    scenario: ScenarioName | None = None
+    toml: TomlText | None = None
     other: ScenarioName | None = None
+    other_toml: TomlText | None = None
     sets: list[SetText] = Field(default_factory=list, max_length=64)
     seeds: Annotated[int, Field(ge=2, le=50)] = 3
     population: Population | None = None
     days: Days | None = None
 
     @model_validator(mode="after")
-    def _one_change(self) -> CompareRequest:
-        if (self.other is None) == (not self.sets):
-            raise ValueError("give other (a second scenario) or sets (changes to scenario), "
-                             "one of them")
+    def _two_designs(self) -> CompareRequest:
+        if (self.scenario is None) == (self.toml is None):
+            raise ValueError("give scenario (a built-in name) or toml (a scenario's text) for "
+                             "A, one of them")
+        if self.other is not None and self.other_toml is not None:
+            raise ValueError("give other (a built-in name) or other_toml (a scenario's text) "
+                             "for B, not both")
+        if self.other is None and self.other_toml is None and not self.sets:
+            raise ValueError("nothing to compare: give B as other, other_toml or sets "
+                             "(changes to A)")
         return self
 
 
@@ -210,8 +218,9 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
                 job["status"], job["message"] = "failed", "its results are gone"
             return {**job, "source": "server"}
         path = inside(data, run_id)
-        return {"id": run_id, "kind": "run", "status": folder_status(path), "day": 0,
-                "days": 0, "unit": "day", "phase": "", "message": "", "created": "",
+        now, day, days = folder_status(path)
+        return {"id": run_id, "kind": "run", "status": now, "day": day,
+                "days": days, "unit": "day", "phase": "", "message": "", "created": "",
                 "started": None, "finished": None, "seq": 0, "request": {}, "source": "folder"}
 
     def describe(run_id: str) -> dict:
@@ -341,15 +350,18 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
     @api.get("/runs/{run_id}/events", response_class=EventSourceResponse,
              summary="A run's progress as server-sent events, until it ends")
     async def events(run_id: Existing, request: Request):
-        last = -1
+        last = None
         while True:
             s = status(run_id)
-            if s["seq"] != last or s["source"] == "folder":
-                last = s["seq"]
+            # the queue's runs count their changes; a run another process writes (the
+            # command line's) is followed by what its folder says
+            mark = (s["seq"], s["status"], s["day"], s["days"])
+            if mark != last:
+                last = mark
                 yield ServerSentEvent(data={k: s[k] for k in (
-                    "id", "status", "day", "days", "unit", "phase", "message")},
+                    "id", "status", "day", "days", "unit", "phase", "message", "source")},
                     event="status")
-            if s["status"] not in ACTIVE or s["source"] == "folder":
+            if s["status"] not in ACTIVE:
                 return
             if await request.is_disconnected():
                 return
@@ -402,12 +414,19 @@ def build_router(settings: Settings, queue: RunQueue) -> APIRouter:
     @api.post("/compares", status_code=201, summary="Queue a comparison of two designs on "
               "common random numbers")
     def create_compare(body: CompareRequest) -> dict:
-        a, _ = _scenario(body.scenario)
-        if body.other is not None:
-            _scenario(body.other)
-        sc, _, _, population, days = resolve(a, body.sets, body.population, body.days, None)
+        a = parse(body.toml, "toml") if body.toml is not None else _scenario(body.scenario)[0]
+        b = a
+        if body.other_toml is not None:
+            b = parse(body.other_toml, "other_toml")
+        elif body.other is not None:
+            b = _scenario(body.other)[0]
+        # each design as it will run, checked against the limits (B with the changes)
+        sc, _, _, population, days = resolve(a, [], body.population, body.days, None)
         check_limits(settings, sc, population, days)
-        job = queue.submit("compare", body.model_dump(), body.scenario, days)
+        sc, _, _, population, days = resolve(b, body.sets, body.population, body.days, None)
+        check_limits(settings, sc, population, days)
+        job = queue.submit("compare", body.model_dump(), a.scenario.name, 2 * body.seeds,
+                           unit="run")
         return compare_status(job.id)
 
     def compare_status(job_id: str) -> dict:

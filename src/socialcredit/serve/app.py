@@ -36,7 +36,7 @@ ROUTES = {"/": "scenarios", "/new": "new", "/runs": "runs", "/compare": "compare
 """Each page's address and its script, pages/<name>.js."""
 TITLES = {"scenarios": "Scenarios", "new": "New run", "runs": "Runs", "run": "A run",
           "citizen": "A citizen", "compare": "Compare"}
-CHARTS = {"run", "citizen"}
+CHARTS = {"run", "citizen", "compare"}
 """Pages that draw with plotly.js."""
 STATIC = {"app.js": "text/javascript", "style.css": "text/css",
           "plotly.min.js": "text/javascript", **{f"{p}.js": "text/javascript" for p in TITLES}}

@@ -89,16 +89,18 @@ def file_inside(folder: Path, name: str) -> Path:
     return path
 
 
-def folder_status(path: Path) -> str:
-    """What a run folder holds: done, running (another process writes it), interrupted (a
+def folder_status(path: Path) -> tuple[str, int, int]:
+    """What a run folder holds, and the (day, days) a running one has reached: done,
+    running (another process writes it and notes its day in its lock file), interrupted (a
     checkpoint nobody writes), or empty (reserved for a queued run)."""
     if (path / store.RESULTS).is_file():
-        return "done"
-    if folder_.busy(path):
-        return "running"
+        return "done", 0, 0
+    reached = folder_.progress(path)
+    if reached is not None or folder_.busy(path):
+        return ("running", *(reached or (0, 0)))
     if (path / store.CHECKPOINT).exists():
-        return "interrupted"
-    return "empty"
+        return "interrupted", 0, 0
+    return "empty", 0, 0
 
 
 def run_folders(data: Path) -> list[Path]:

@@ -466,7 +466,12 @@ def _execute(job: dict, send) -> None:
     r = job["request"]
     threads = job["threads"]
     if job["kind"] == "compare":
-        table = socialcredit.compare(r["scenario"], r.get("other"), sets=r.get("sets", []),
+        from ..scenario import parse
+
+        a = parse(r["toml"], "toml") if r.get("toml") is not None else r["scenario"]
+        b = parse(r["other_toml"], "other_toml") if r.get("other_toml") is not None else \
+            r.get("other")
+        table = socialcredit.compare(a, b, sets=r.get("sets", []),
                                      seeds=r["seeds"], population=r.get("population"),
                                      days=r.get("days"), progress=progress)
         out = Path(job["out"])
@@ -477,9 +482,11 @@ def _execute(job: dict, send) -> None:
         # shares); `scale` here is the one both designs share, null where they differ
         counts = {x["scale"] for x in rows if x["outcome"] not in UNSCALED}
         scale = counts.pop() if len(counts) == 1 else None
+        a_name = a if isinstance(a, str) else a.scenario.name
+        b_name = b if isinstance(b, str) or b is None else b.scenario.name
+        b_name = (b_name or a_name) + (" with changes" if r.get("sets") else "")
         tmp.write_text(json.dumps({"what": table.attrs.get("what", ""),
-                                   "a": r["scenario"],
-                                   "b": r.get("other") or f"{r['scenario']} with changes",
+                                   "a": a_name, "b": b_name,
                                    "scale": scale, "rows": rows}), encoding="utf-8")
         os.replace(tmp, out)
         return

@@ -21,9 +21,8 @@ function row(r) {
     cells.action);
   rows.set(r.id, cells);
   update(r.id, r);
-  if (r.status === "queued" || r.status === "running") {
-    if (r.source === "server") SC.watch(r.id, s => update(r.id, s));
-  }
+  // live progress: the server's runs from its queue, the command line's from their folders
+  if (r.status === "queued" || r.status === "running") SC.watch(r.id, s => update(r.id, s));
   return tr;
 }
 
