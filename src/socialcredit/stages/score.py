@@ -160,8 +160,37 @@ CHUNKS = 16
 
 
 @njit(parallel=True, cache=True)
-def _shard_order(target, n_shards):
-    """A stable counting sort of records by the shard of their target, in parallel chunks."""
+def _scatter(order, old, new, entry, wrongmask, prior, info):
+    """`_apply`'s results, from shard order back to the records' order."""
+    n = len(order)
+    outs = (np.empty(n, dtype=old.dtype), np.empty(n, dtype=new.dtype),
+            np.empty(n, dtype=entry.dtype), np.empty(n, dtype=wrongmask.dtype),
+            np.empty(n, dtype=prior.dtype), np.empty(n, dtype=info.dtype))
+    for c in prange((n + 4095) >> 12):
+        for o in range(c << 12, min(n, (c + 1) << 12)):
+            i = order[o]
+            outs[0][i] = old[o]
+            outs[1][i] = new[o]
+            outs[2][i] = entry[o]
+            outs[3][i] = wrongmask[o]
+            outs[4][i] = prior[o]
+            outs[5][i] = info[o]
+    return outs
+
+
+APPLIED = 1 << 7
+"""Bit of `info`: the rule was applied; the other bits are LISTS_ONLY and the target's GROUP
+and TRACKED flags."""
+LISTS_ONLY = 1 << 6
+"""Bit of `info`: the target is not scored, only the rule's list applied."""
+
+
+@njit(parallel=True, cache=True)
+def _shard_sort(target, n_shards, act, actor, region, kind, pts):
+    """A stable counting sort of records by the shard of their target, in parallel chunks:
+    the order, each shard's start, and the columns `_apply` reads moved into that order as
+    it goes (each record read once, front to back, and written to its place), so that
+    `_apply` walks them front to back instead of jumping through the records."""
     n = len(target)
     size = (n + CHUNKS - 1) // CHUNKS
     counts = np.zeros((CHUNKS, n_shards), dtype=np.int64)
@@ -178,42 +207,52 @@ def _shard_order(target, n_shards):
             total += k
     start[n_shards] = total
     order = np.empty(n, dtype=np.int64)
+    s_act = np.empty(n, dtype=act.dtype)
+    s_actor = np.empty(n, dtype=actor.dtype)
+    s_target = np.empty(n, dtype=target.dtype)
+    s_region = np.empty(n, dtype=region.dtype)
+    s_kind = np.empty(n, dtype=kind.dtype)
+    s_pts = np.empty(n, dtype=pts.dtype)
     for c in prange(CHUNKS):
         for i in range(c * size, min(n, (c + 1) * size)):
-            s = target[i] >> SHARD_BITS
-            order[counts[c, s]] = i
-            counts[c, s] += 1
-    return order, start
-
-
-APPLIED = 1 << 7
-"""Bit of `info`: the rule was applied; the other bits are LISTS_ONLY and the target's GROUP
-and TRACKED flags."""
-LISTS_ONLY = 1 << 6
-"""Bit of `info`: the target is not scored, only the rule's list applied."""
+            t = target[i]
+            s = t >> SHARD_BITS
+            o = counts[c, s]
+            counts[c, s] = o + 1
+            order[o] = i
+            s_act[o] = act[i]
+            s_actor[o] = actor[i]
+            s_target[o] = t
+            s_region[o] = region[i]
+            s_kind[o] = kind[i]
+            s_pts[o] = pts[i]
+    return order, start, s_act, s_actor, s_target, s_region, s_kind, s_pts
 
 
 @njit(parallel=True, cache=True)
-def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scored_mask,
+def _apply(act, actor, target, region, kind, rec_pts, start, people, scored_mask,
            rule_points, rule_ladder, rule_ladder_len, rule_list, rule_ceiling, rule_cap,
            rule_local, rule_regions, rule_when, list_grade_mask, grade_of, pmin, pmax, old,
            new, entry, wrongmask, prior, info, sink):
+    """Records in shard order (`_shard_sort`): shard s is records start[s] to start[s + 1],
+    applied front to back, each result written in that order too (`_scatter` puts them back
+    in the records' order)."""
     n_lists = len(list_grade_mask)
     for s in prange(len(start) - 1):
         # Touch every record of the shard first: the loads are independent, so the memory
         # system fetches them together instead of one miss after another.
         touch = np.int64(0)
         for o in range(start[s], start[s + 1]):
-            touch += people[target[order[o]]].lists
+            touch += people[target[o]].lists
         sink[s] = touch
         for o in range(start[s], start[s + 1]):
-            i = order[o]
-            a = act[i]
-            t = target[i]
+            i = o
+            a = act[o]
+            t = target[o]
             me = people[t]
             info[i] = 0
             entry[i] = 0
-            if rule_local[a] and not rule_regions[a, region[i]]:
+            if rule_local[a] and not rule_regions[a, region[o]]:
                 continue  # a local system: not this citizen's region
             before = np.int64(me.score)
             if not is_scored(me.flags, scored_mask):
@@ -226,13 +265,13 @@ def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scor
                 old[i] = before
                 new[i] = before
                 entry[i] = 1 << lr
-                wrongmask[i] = (1 << lr) if kind[i] <= SABOTAGE and t != actor[i] else 0
+                wrongmask[i] = (1 << lr) if kind[o] <= SABOTAGE and t != actor[o] else 0
                 prior[i] = had
                 info[i] = APPLIED | LISTS_ONLY | (me.flags & (GROUP | TRACKED))
                 continue
             if not (rule_when[a] >> grade_of[before - pmin]) & 1:
                 continue
-            pts = np.int64(rule_points[a]) if rec_pts[i] == RULE_POINTS else rec_pts[i]
+            pts = np.int64(rule_points[a]) if rec_pts[o] == RULE_POINTS else rec_pts[o]
             steps = rule_ladder_len[a]
             if steps > 0:  # repeat offences cost more
                 k = (np.int64(me.flags) & OFFENCES) >> OFFENCE_SHIFT
@@ -245,7 +284,7 @@ def _apply(act, actor, target, region, kind, rec_pts, order, start, people, scor
             after = min(after, np.int64(rule_ceiling[a]))  # at most the top of max_grade
             after = min(max(after, pmin), pmax)
             me.score = after
-            wrongful = kind[i] <= SABOTAGE and t != actor[i]
+            wrongful = kind[o] <= SABOTAGE and t != actor[o]
             lost = np.int64(me.wrong)
             if wrongful and after < before:
                 lost = min(32767, lost + before - after)
@@ -451,16 +490,18 @@ class Scored:
 def _apply_all(plan: Plan, state: State, rec: Records):
     """Apply records in shard order; returns old, new, entry, wrongmask, prior, info."""
     n_shards = (plan.population >> SHARD_BITS) + 1
-    order, start = _shard_order(rec.target, n_shards)
+    order, start, *columns = _shard_sort(rec.target, n_shards, rec.act, rec.actor,
+                                         rec.region, rec.kind, rec.pts)
     n = len(rec)
     out = [np.empty(n, dtype=np.int64) for _ in range(5)]
     info = np.empty(n, dtype=np.uint8)
-    _apply(rec.act, rec.actor, rec.target, rec.region, rec.kind, rec.pts, order, start,
-           state.people, plan.scored_mask, plan.rule_points, plan.rule_ladder,
+    act, actor, target, region, kind, pts = columns
+    _apply(act, actor, target, region, kind, pts, start, state.people, plan.scored_mask,
+           plan.rule_points, plan.rule_ladder,
            plan.rule_ladder_len, plan.rule_list, plan.rule_ceiling, plan.rule_cap,
            plan.rule_local, plan.rule_regions, plan.rule_when, plan.list_grade_mask,
            plan.grade_of, plan.pmin, plan.pmax, *out, info, np.empty(n_shards, dtype=np.int64))
-    return (*out, info)
+    return _scatter(order, *out, info)
 
 
 def _tally_pass(plan, state, rec, res, act_points, act_scored, act_wrongful, tally, day):
