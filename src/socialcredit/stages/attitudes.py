@@ -78,10 +78,12 @@ def turn_ties(people, approve, approve_n, citizens, age_mask, t, chance, k, regi
 
 
 @njit(parallel=True, cache=True)
-def _seed(people, approve, citizens, age_mask, share, key):
-    """The starting views: each citizen who holds one approves with chance `share`."""
+def _seed(people, approve, citizens, age_mask, share, key, groups):
+    """The starting views: each citizen who holds one approves with chance `share`; returns
+    the approvers per census group."""
     nbytes = len(approve)
     nb = (nbytes + (1 << 17) - 1) >> 17
+    part = np.zeros((nb, groups), dtype=np.int64)
     for b in prange(nb):
         for byte in range(b << 17, min(nbytes, (b + 1) << 17)):
             v = 0
@@ -89,18 +91,19 @@ def _seed(people, approve, citizens, age_mask, share, key):
                 i = (byte << 3) + bit
                 if holds_view(people, citizens, i, age_mask) and uniform(key, i) < share:
                     v |= 1 << bit
+                    part[b, people[i].flags & GROUP] += 1
             approve[byte] = v
+    return part.sum(axis=0)
 
 
 def seed(plan: Plan, state: State) -> None:
     """Set everyone's starting view (nobody approves when attitudes are off)."""
-    from ..engine.state import count_approvers
-
     state.approve[:] = 0
+    state.approve_n[:] = 0
     if on(plan):
-        _seed(state.people, state.approve, plan.citizens, plan.att_age_mask,
-              plan.mech[M["att_start"]], derive(plan.att_key, 0))
-    state.approve_n[:] = count_approvers(state.people, state.approve)
+        state.approve_n[:] = _seed(state.people, state.approve, plan.citizens,
+                                   plan.att_age_mask, plan.mech[M["att_start"]],
+                                   derive(plan.att_key, 0), GROUPS)
 
 
 @njit(cache=True)
