@@ -45,10 +45,10 @@ def turn(people, approve, approve_n, citizens, age_mask, i, chance, k, j):
     citizen's record is never read."""
     if chance <= 0 or i >= citizens or (chance < 1.0 and uniform(k, j) >= chance):
         return 0
-    if not (age_mask >> (people[i].flags & AGE)) & 1:
-        return 0
     byte, bit = i >> 3, np.uint8(1 << (i & 7))
-    if not approve[byte] & bit:
+    if not approve[byte] & bit:  # the bit first: it lies in a far smaller array
+        return 0
+    if not (age_mask >> (people[i].flags & AGE)) & 1:
         return 0
     approve[byte] &= ~bit
     approve_n[people[i].flags & GROUP] -= 1
@@ -106,22 +106,78 @@ def seed(plan: Plan, state: State) -> None:
                                    derive(plan.att_key, 0), GROUPS)
 
 
-@njit(cache=True)
-def _after_scores(target, actor, kind, info, old, new, people, approve, approve_n, citizens,
-                  age_mask, p_pen, p_wrong, p_tie, key, region_start, region_size,
-                  region_bits, tie_key, ties):
-    lost = 0
-    for i in range(len(target)):
-        if not info[i] & APPLIED or info[i] & LISTS_ONLY or new[i] >= old[i]:
+@njit(inline="always", cache=True)
+def _who_may_turn(i, target, actor, kind, info, old, new, p_pen, p_wrong, p_tie, key,
+                  region_start, region_size, region_bits, tie_key, ties, out):
+    """Record i's penalty: the people whose own draw says they may stop approving (the
+    person, then each tie), written to `out` if given; returns how many."""
+    if not info[i] & APPLIED or info[i] & LISTS_ONLY or new[i] >= old[i]:
+        return 0
+    t = target[i]
+    wrongful = kind[i] <= SABOTAGE and t != actor[i]
+    k = key2(key, i)
+    chance = p_wrong if wrongful else p_pen
+    m = 0
+    if chance > 0 and (chance >= 1.0 or uniform(k, 0) < chance):
+        if len(out):
+            out[m] = t
+        m += 1
+    if p_tie <= 0 or ties == 0:
+        return m
+    r = -1
+    for d in range(ties):
+        if uniform(k, 16 + d) >= p_tie:
             continue
-        t = target[i]
-        wrongful = kind[i] <= SABOTAGE and t != actor[i]
-        k = key2(key, i)
-        lost += turn(people, approve, approve_n, citizens, age_mask, t,
-                     p_wrong if wrongful else p_pen, k, 0)
-        lost += turn_ties(people, approve, approve_n, citizens, age_mask, t, p_tie, k,
-                          region_start, region_size, region_bits, tie_key, ties)
-    return lost
+        if r < 0:
+            r = np.searchsorted(region_start, t, side="right") - 1
+        local = t - region_start[r]
+        f = tie(local, d, region_size[r], region_bits[r], tie_key[r])
+        if f != local:
+            if len(out):
+                out[m] = region_start[r] + f
+            m += 1
+    return m
+
+
+@njit(parallel=True, cache=True)
+def _candidates(target, actor, kind, info, old, new, p_pen, p_wrong, p_tie, key, region_start,
+                region_size, region_bits, tie_key, ties):
+    """Everyone today's penalties may turn, in the records' order (the draws, in parallel)."""
+    n = len(target)
+    nc = (n + 4095) >> 12
+    per = np.zeros(n + 1, dtype=np.int64)
+    none = np.empty(0, dtype=np.int64)
+    for c in prange(nc):
+        for i in range(c << 12, min(n, (c + 1) << 12)):
+            per[i + 1] = _who_may_turn(i, target, actor, kind, info, old, new, p_pen, p_wrong,
+                                       p_tie, key, region_start, region_size, region_bits,
+                                       tie_key, ties, none)
+    for i in range(n):
+        per[i + 1] += per[i]
+    out = np.empty(per[n], dtype=np.int64)
+    for c in prange(nc):
+        for i in range(c << 12, min(n, (c + 1) << 12)):
+            if per[i + 1] > per[i]:
+                _who_may_turn(i, target, actor, kind, info, old, new, p_pen, p_wrong, p_tie,
+                              key, region_start, region_size, region_bits, tie_key, ties,
+                              out[per[i]:per[i + 1]])
+    return out
+
+
+@njit(cache=True)
+def _turn_all(who, people, approve, approve_n, citizens, age_mask):
+    """Each of `who`, in order, stops approving if an approver; returns how many did. Each
+    batch's approval bytes are touched first, so their misses overlap."""
+    lost = 0
+    sink = np.uint8(0)
+    for b in range(0, len(who), 64):
+        end = min(len(who), b + 64)
+        for j in range(b, end):
+            if who[j] < citizens:
+                sink |= approve[who[j] >> 3]
+        for j in range(b, end):
+            lost += turn(people, approve, approve_n, citizens, age_mask, who[j], 1.0, 0, 0)
+    return lost, sink
 
 
 def after_scores(plan: Plan, state: State, day: int, scored: Scored) -> int:
@@ -129,41 +185,57 @@ def after_scores(plan: Plan, state: State, day: int, scored: Scored) -> int:
     if not on(plan) or not len(scored.info):
         return 0
     m, rec = plan.mech, scored.records
-    return int(_after_scores(rec.target, rec.actor, rec.kind, scored.info, scored.old,
-                             scored.new, state.people, state.approve, state.approve_n,
-                             plan.citizens, plan.att_age_mask, m[M["att_penalty"]],
-                             m[M["att_wrongful"]], m[M["att_tie"]],
-                             derive(plan.att_key ^ STREAM, day, 1), plan.region_start,
-                             plan.region_size, plan.region_bits, plan.tie_key, plan.ties))
+    who = _candidates(rec.target, rec.actor, rec.kind, scored.info, scored.old, scored.new,
+                      m[M["att_penalty"]], m[M["att_wrongful"]], m[M["att_tie"]],
+                      derive(plan.att_key ^ STREAM, day, 1), plan.region_start,
+                      plan.region_size, plan.region_bits, plan.tie_key, plan.ties)
+    return int(_turn_all(who, state.people, state.approve, state.approve_n, plan.citizens,
+                         plan.att_age_mask)[0])
+
+
+@njit(parallel=True, cache=True)
+def _told_draws(key, told_key, citizens, told_day, keeps, regain_day):
+    """Today's draws, in parallel: the people told the risks whose own draw says they would
+    stop approving, and the people who may come round, each in draw order."""
+    chance = 1.0 - keeps
+    told = np.empty(poisson(key2(key, 0), 0, citizens * told_day), dtype=np.int64)
+    sways = np.zeros(len(told), dtype=np.bool_)
+    k = key2(key, 1)
+    for c in prange((len(told) + 4095) >> 12):
+        for j in range(c << 12, min(len(told), (c + 1) << 12)):
+            i = below(k, j, citizens)
+            told[j] = i
+            # whether an approver is swayed by the risks is the person's own, not the
+            # telling's: told again, they answer the same
+            sways[j] = chance > 0 and (chance >= 1.0 or uniform(key2(told_key, i), 0) < chance)
+    regain = np.empty(poisson(key2(key, 2), 0, citizens * regain_day), dtype=np.int64)
+    k = key2(key, 3)
+    for c in prange((len(regain) + 4095) >> 12):
+        for j in range(c << 12, min(len(regain), (c + 1) << 12)):
+            regain[j] = below(k, j, citizens)
+    return told[sways], regain
 
 
 @njit(cache=True)
-def _told_and_regained(people, approve, approve_n, citizens, age_mask, told_day, keeps,
-                       regain_day, key, told_key):
-    """People told the risks, and people who come round, each drawn uniformly among all
-    citizens at their rate (those who hold no view are skipped), so each person is told at
-    rate `told_day` exactly."""
-    lost = 0
+def _regain_all(who, people, approve, approve_n, citizens, age_mask):
+    """Each of `who` who holds a view and does not approve comes round; returns how many.
+    Each batch's approval bytes are touched first, so their misses overlap."""
     regained = 0
-    n = poisson(key2(key, 0), 0, citizens * told_day)
-    k = key2(key, 1)
-    for j in range(n):
-        i = below(k, j, citizens)
-        # whether an approver is swayed by the risks is the person's own, not the telling's:
-        # told again, they answer the same
-        lost += turn(people, approve, approve_n, citizens, age_mask, i, 1.0 - keeps,
-                     key2(told_key, i), 0)
-    n = poisson(key2(key, 2), 0, citizens * regain_day)
-    k = key2(key, 3)
-    for j in range(n):
-        i = below(k, j, citizens)
-        if holds_view(people, citizens, i, age_mask):
+    sink = np.uint8(0)
+    for b in range(0, len(who), 64):
+        end = min(len(who), b + 64)
+        for j in range(b, end):
+            sink |= approve[who[j] >> 3]
+        for j in range(b, end):
+            i = who[j]
             byte, bit = i >> 3, np.uint8(1 << (i & 7))
-            if not approve[byte] & bit:
+            if approve[byte] & bit:
+                continue
+            if holds_view(people, citizens, i, age_mask):
                 approve[byte] |= bit
                 approve_n[people[i].flags & GROUP] += 1
                 regained += 1
-    return lost, regained
+    return regained, sink
 
 
 def told_and_regained(plan: Plan, state: State, day: int) -> tuple[int, int]:
@@ -171,10 +243,14 @@ def told_and_regained(plan: Plan, state: State, day: int) -> tuple[int, int]:
     m = plan.mech
     if not on(plan) or (m[M["att_told_day"]] <= 0 and m[M["att_regain_day"]] <= 0):
         return 0, 0
-    lost, regained = _told_and_regained(
-        state.people, state.approve, state.approve_n, plan.citizens, plan.att_age_mask,
-        m[M["att_told_day"]], m[M["att_keeps"]], m[M["att_regain_day"]],
-        derive(plan.att_key ^ STREAM, day, 2), derive(plan.att_key, 1))
+    told, regain = _told_draws(derive(plan.att_key ^ STREAM, day, 2), derive(plan.att_key, 1),
+                               plan.citizens, m[M["att_told_day"]], m[M["att_keeps"]],
+                               m[M["att_regain_day"]])
+    # first everyone told, then everyone who comes round, as the draws were made
+    lost = _turn_all(told, state.people, state.approve, state.approve_n, plan.citizens,
+                     plan.att_age_mask)[0]
+    regained = _regain_all(regain, state.people, state.approve, state.approve_n,
+                           plan.citizens, plan.att_age_mask)[0]
     return int(lost), int(regained)
 
 
