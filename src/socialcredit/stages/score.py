@@ -488,12 +488,15 @@ class Scored:
 
 
 def _apply_all(plan: Plan, state: State, rec: Records):
-    """Apply records in shard order; returns old, new, entry, wrongmask, prior, info."""
+    """Apply records in shard order; returns old, new (int32), entry, wrongmask, prior (list
+    masks, uint8) and info."""
     n_shards = (plan.population >> SHARD_BITS) + 1
     order, start, *columns = _shard_sort(rec.target, n_shards, rec.act, rec.actor,
                                          rec.region, rec.kind, rec.pts)
     n = len(rec)
-    out = [np.empty(n, dtype=np.int64) for _ in range(5)]
+    # scores before and after fit 32 bits, list masks 8 (at most 8 lists: people.lists)
+    out = [np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32),
+           *(np.empty(n, dtype=np.uint8) for _ in range(3))]
     info = np.empty(n, dtype=np.uint8)
     act, actor, target, region, kind, pts = columns
     _apply(act, actor, target, region, kind, pts, start, state.people, plan.scored_mask,
