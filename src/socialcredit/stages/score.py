@@ -29,6 +29,8 @@ OBSERVED, FALSE_REPORT, SABOTAGE, BOUGHT, ASSOCIATION, REWARD = range(6)
 did not commit it is wrongful."""
 RULE_POINTS = -(1 << 40)
 """`pts` of a record that takes its points from its rule."""
+POINTS32 = np.int32(-(1 << 31))
+"""RULE_POINTS where points are packed in 32 bits (`_shard_sort`)."""
 STREAM = stream_id("score")
 
 
@@ -188,9 +190,11 @@ LISTS_ONLY = 1 << 6
 @njit(parallel=True, cache=True)
 def _shard_sort(target, n_shards, act, actor, region, kind, pts):
     """A stable counting sort of records by the shard of their target, in parallel chunks:
-    the order, each shard's start, and the columns `_apply` reads moved into that order as
-    it goes (each record read once, front to back, and written to its place), so that
-    `_apply` walks them front to back instead of jumping through the records."""
+    the order, each shard's start, and what `_apply` reads moved into that order as it goes
+    (each record read once, front to back, and written to its place), so that `_apply` walks
+    them front to back instead of jumping through the records. What it reads is packed small:
+    rule and region in 16 bits, points in 32 (RULE_POINTS as POINTS32), and whether the
+    record is wrongful (an act put on someone who did not commit it) as a flag."""
     n = len(target)
     size = (n + CHUNKS - 1) // CHUNKS
     counts = np.zeros((CHUNKS, n_shards), dtype=np.int64)
@@ -207,12 +211,11 @@ def _shard_sort(target, n_shards, act, actor, region, kind, pts):
             total += k
     start[n_shards] = total
     order = np.empty(n, dtype=np.int64)
-    s_act = np.empty(n, dtype=act.dtype)
-    s_actor = np.empty(n, dtype=actor.dtype)
+    s_act = np.empty(n, dtype=np.int16)
     s_target = np.empty(n, dtype=target.dtype)
-    s_region = np.empty(n, dtype=region.dtype)
-    s_kind = np.empty(n, dtype=kind.dtype)
-    s_pts = np.empty(n, dtype=pts.dtype)
+    s_region = np.empty(n, dtype=np.int16)
+    s_wrong = np.empty(n, dtype=np.bool_)
+    s_pts = np.empty(n, dtype=np.int32)
     for c in prange(CHUNKS):
         for i in range(c * size, min(n, (c + 1) * size)):
             t = target[i]
@@ -221,16 +224,15 @@ def _shard_sort(target, n_shards, act, actor, region, kind, pts):
             counts[c, s] = o + 1
             order[o] = i
             s_act[o] = act[i]
-            s_actor[o] = actor[i]
             s_target[o] = t
             s_region[o] = region[i]
-            s_kind[o] = kind[i]
-            s_pts[o] = pts[i]
-    return order, start, s_act, s_actor, s_target, s_region, s_kind, s_pts
+            s_wrong[o] = kind[i] <= SABOTAGE and t != actor[i]
+            s_pts[o] = POINTS32 if pts[i] == RULE_POINTS else pts[i]
+    return order, start, s_act, s_target, s_region, s_wrong, s_pts
 
 
 @njit(parallel=True, cache=True)
-def _apply(act, actor, target, region, kind, rec_pts, start, people, scored_mask,
+def _apply(act, target, region, wrong, rec_pts, start, people, scored_mask,
            rule_points, rule_ladder, rule_ladder_len, rule_list, rule_ceiling, rule_cap,
            rule_local, rule_regions, rule_when, list_grade_mask, grade_of, pmin, pmax, old,
            new, entry, wrongmask, prior, info, sink):
@@ -265,13 +267,13 @@ def _apply(act, actor, target, region, kind, rec_pts, start, people, scored_mask
                 old[i] = before
                 new[i] = before
                 entry[i] = 1 << lr
-                wrongmask[i] = (1 << lr) if kind[o] <= SABOTAGE and t != actor[o] else 0
+                wrongmask[i] = (1 << lr) if wrong[o] else 0
                 prior[i] = had
                 info[i] = APPLIED | LISTS_ONLY | (me.flags & (GROUP | TRACKED))
                 continue
             if not (rule_when[a] >> grade_of[before - pmin]) & 1:
                 continue
-            pts = np.int64(rule_points[a]) if rec_pts[o] == RULE_POINTS else rec_pts[o]
+            pts = np.int64(rule_points[a]) if rec_pts[o] == POINTS32 else np.int64(rec_pts[o])
             steps = rule_ladder_len[a]
             if steps > 0:  # repeat offences cost more
                 k = (np.int64(me.flags) & OFFENCES) >> OFFENCE_SHIFT
@@ -284,7 +286,7 @@ def _apply(act, actor, target, region, kind, rec_pts, start, people, scored_mask
             after = min(after, np.int64(rule_ceiling[a]))  # at most the top of max_grade
             after = min(max(after, pmin), pmax)
             me.score = after
-            wrongful = kind[o] <= SABOTAGE and t != actor[o]
+            wrongful = wrong[o]
             lost = np.int64(me.wrong)
             if wrongful and after < before:
                 lost = min(32767, lost + before - after)
@@ -498,8 +500,7 @@ def _apply_all(plan: Plan, state: State, rec: Records):
     out = [np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32),
            *(np.empty(n, dtype=np.uint8) for _ in range(3))]
     info = np.empty(n, dtype=np.uint8)
-    act, actor, target, region, kind, pts = columns
-    _apply(act, actor, target, region, kind, pts, start, state.people, plan.scored_mask,
+    _apply(*columns, start, state.people, plan.scored_mask,
            plan.rule_points, plan.rule_ladder,
            plan.rule_ladder_len, plan.rule_list, plan.rule_ceiling, plan.rule_cap,
            plan.rule_local, plan.rule_regions, plan.rule_when, plan.list_grade_mask,
