@@ -1,0 +1,108 @@
+"""The engine agrees with an independent Starsim model of the same scenario.
+
+benchmarks/starsim_model.py writes Rongcheng again as a Starsim model (state arrays, one
+module per concern, Starsim's own random streams). Both run 20,000 citizens for a year, the
+engine over five seeds and Starsim over three, and every figure a user reads off the last
+day must agree as in tests/test_vs_mesa.py (whose comparison this file imports): the
+difference of the seed means within 4 standard errors of it, plus the small floor for shares.
+Giving one rule other points in the Starsim model alone makes the comparison fail.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+from compiled import kernels_ready
+from socialcredit.scenario import Scenario, load
+from test_vs_mesa import (
+    DAYS,
+    ENGINE_SEEDS,
+    FIGURES,
+    GRADES,
+    POPULATION,
+    SHARE_FLOOR,
+    _engine,
+    agreement,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from starsim_model import run_starsim  # noqa: E402
+
+STARSIM_SEEDS = range(3)  # about 2 s each
+CHANGED_SEEDS = range(2)
+CHANGED_ACT, CHANGED_POINTS = "littering", -5
+"""The negative check: littering costs 5 points instead of 3 in the Starsim model only (the
+mean score falls by about one point in a year, several times what the test allows)."""
+
+
+def _starsim(seed: int, scenario: Scenario | None = None) -> dict[str, float]:
+    r = run_starsim(scenario, POPULATION, DAYS, seed)
+    out = {k: r[k] for k in ("mean_score", "listed_share", "ever_listed_share")}
+    out["scored_share"] = r["scored"] / POPULATION
+    out["acts_per_scored"] = r["acts_committed"] / r["scored"]
+    out.update({f"grade_{g}": r[f"grade_{g}"] for g in GRADES})
+    return out
+
+
+def _with_points(scenario: Scenario, act: str, points: int) -> Scenario:
+    """The scenario with one rule's points changed."""
+    assert any(r.act == act for r in scenario.rules)
+    rules = [r.model_copy(update={"points": points}) if r.act == act else r
+             for r in scenario.rules]
+    return scenario.model_copy(update={"rules": rules})
+
+
+def _fails(engine: list[dict], other: list[dict]) -> list[str]:
+    """The figures on which the two sets of runs disagree."""
+    out = []
+    for figure in FIGURES:
+        e = np.array([r[figure] for r in engine])
+        o = np.array([r[figure] for r in other])
+        floor = SHARE_FLOOR if figure.endswith("share") or figure.startswith("grade_") else 0.0
+        diff, allowed = agreement(e, o, floor)
+        if abs(diff) > allowed:
+            out.append(figure)
+    return out
+
+
+pytestmark = pytest.mark.before_kernels  # the Starsim model runs while the kernels compile
+
+
+@pytest.fixture(scope="module")
+def runs() -> tuple[list[dict], list[dict], list[dict]]:
+    starsim = [_starsim(s) for s in STARSIM_SEEDS]
+    changed = _with_points(load("rongcheng")[0], CHANGED_ACT, CHANGED_POINTS)
+    starsim_changed = [_starsim(s, changed) for s in CHANGED_SEEDS]
+    kernels_ready()
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # as tests/conftest.py does per worker: the same figures, and no
+    try:  # thread left waiting for a core that another process holds
+        engine = [_engine(s) for s in ENGINE_SEEDS]
+    finally:
+        numba.set_num_threads(threads)
+    return engine, starsim, starsim_changed
+
+
+@pytest.mark.parametrize("figure", FIGURES)
+def test_engine_and_starsim_agree_on(figure: str, runs) -> None:
+    engine = np.array([r[figure] for r in runs[0]])
+    starsim = np.array([r[figure] for r in runs[1]])
+    floor = SHARE_FLOOR if figure.endswith("share") or figure.startswith("grade_") else 0.0
+    diff, allowed = agreement(engine, starsim, floor)
+    assert abs(diff) <= allowed, (
+        f"{figure}: engine {engine.mean():.6g} (seeds {np.round(engine, 6).tolist()}) vs "
+        f"Starsim {starsim.mean():.6g} (seeds {np.round(starsim, 6).tolist()}): difference "
+        f"{diff:.3g} exceeds {allowed:.3g}")
+
+
+def test_one_rule_changed_in_starsim_only_is_caught(runs) -> None:
+    """The comparison has the power to see a model that differs in one rule's points."""
+    failed = _fails(runs[0], runs[2])
+    assert "mean_score" in failed, (
+        f"littering at {CHANGED_POINTS} points in Starsim only went unnoticed; failing "
+        f"figures: {failed}")
