@@ -33,13 +33,22 @@ FIRM = AGE_GROUPS.index("firm")
 
 @njit(parallel=True, cache=True)
 def _block_sums(people, block_lo, block_hi, black_mask, scored_mask, grade_of, pmin,
-                n_grades):
-    """Per block and age group: the GROUP_STATS sums and scored citizens per grade."""
+                n_grades, start):
+    """Per block and age group: the GROUP_STATS sums and scored citizens per grade.
+
+    Most citizens are as they started (starting score, on no list, never wronged): they are
+    only counted, per age group and whether scored, and added up after the block."""
     nb = len(block_lo)
     part = np.zeros((nb, 4, len(GROUP_STATS) + n_grades), dtype=np.int64)
+    first = len(GROUP_STATS) + grade_of[start - pmin]
     for b in prange(nb):
+        plain = np.zeros(8, dtype=np.int64)  # [age * 2 + scored]
         for i in range(block_lo[b], block_hi[b]):
             p = people[i]
+            if p.score == start and p.lists == 0 and p.wrong == 0 and not (
+                    p.flags & EVER_LISTED):
+                plain[2 * (p.flags & AGE) + is_scored(p.flags, scored_mask)] += 1
+                continue
             row = part[b, p.flags & AGE]
             row[0] += 1
             if is_scored(p.flags, scored_mask):
@@ -53,6 +62,12 @@ def _block_sums(people, block_lo, block_hi, black_mask, scored_mask, grade_of, p
             if p.wrong > 0:
                 row[5] += 1
                 row[6] += p.wrong
+        for age in range(4):
+            row = part[b, age]
+            row[0] += plain[2 * age] + plain[2 * age + 1]
+            row[1] += plain[2 * age + 1]
+            row[2] += plain[2 * age + 1] * start
+            row[first] += plain[2 * age + 1]
     return part
 
 
@@ -69,7 +84,7 @@ def region_sums(plan: Plan, state: State) -> np.ndarray:
     if lo:
         part = _block_sums(state.people, np.array(lo, dtype=np.int64),
                            np.array(hi, dtype=np.int64), plan.black_mask, plan.scored_mask,
-                           plan.grade_of, plan.pmin, n_grades)
+                           plan.grade_of, plan.pmin, n_grades, np.int64(plan.start_points))
         np.add.at(out, np.array(of, dtype=np.int64), part)
     return out
 
