@@ -58,6 +58,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="where to write (default: a "
                     "temporary folder)")
     a = ap.parse_args()
+    if a.dir is not None and not a.dir.is_dir():
+        ap.error(f"--dir {str(a.dir)!r} is not a folder; give one that exists")
     s, text = load(a.scenario)
     base = Path(tempfile.mkdtemp(prefix="ckpt-", dir=a.dir))
     try:
