@@ -8,25 +8,52 @@ table look-up (`Plan.grade_of`) wherever a stage needs it.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..engine.plan import Plan
 from ..engine.state import State
 
 PERCENTILES = (5, 25, 50, 75, 95)
+_SHARES = np.array(PERCENTILES, dtype=np.float64) / 100
+
+
+@njit(cache=True)
+def _summary(hist, grade_of, n_grades, shares):
+    """One pass over the score range: scored citizens per grade, their number, the sum of
+    their scores, and for each share the index of the first score whose running count
+    reaches that share of them."""
+    counts = np.zeros(n_grades, dtype=np.int64)
+    total = np.int64(0)
+    weighted = np.int64(0)
+    for v in range(len(hist)):
+        counts[grade_of[v]] += hist[v]
+        total += hist[v]
+        weighted += hist[v] * v
+    at = np.zeros(len(shares), dtype=np.int64)
+    if total:
+        run = np.int64(0)
+        k = 0
+        for v in range(len(hist)):
+            run += hist[v]
+            while k < len(shares) and run >= shares[k] * total:
+                at[k] = v
+                k += 1
+        for j in range(k, len(shares)):
+            at[j] = len(hist) - 1
+    return counts, total, weighted, at
 
 
 def rate(plan: Plan, state: State) -> dict[str, float]:
     """Grade counts, mean score and percentiles of the scored citizens."""
-    hist = state.hist
-    total = int(hist.sum())
-    counts = np.bincount(plan.grade_of, weights=hist, minlength=len(plan.grade_names))
+    counts, total, weighted, at = _summary(state.hist, plan.grade_of, len(plan.grade_names),
+                                           _SHARES)
     out: dict[str, float] = {f"grade_{g}": int(c) for g, c in zip(plan.grade_names, counts,
                                                                   strict=True)}
-    values = np.arange(plan.pmin, plan.pmax + 1)
+    total = int(total)
     out["scored"] = total
-    out["mean_score"] = float(hist @ values) / total if total else float("nan")
-    cum = np.cumsum(hist)
-    for p in PERCENTILES:
-        i = int(np.searchsorted(cum, p / 100 * total, side="left")) if total else 0
-        out[f"score_p{p}"] = int(values[min(i, len(values) - 1)])
+    # the sum of scores is the sum of (score - pmin) plus pmin for each scored citizen
+    out["mean_score"] = float(int(weighted) + plan.pmin * total) / total if total else float(
+        "nan")
+    for p, i in zip(PERCENTILES, at.tolist(), strict=True):
+        out[f"score_p{p}"] = int(plan.pmin + i) if total else int(plan.pmin)
     return out
