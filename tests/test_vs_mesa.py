@@ -18,7 +18,7 @@ import pytest
 
 import socialcredit
 from compiled import kernels_ready
-from socialcredit.scenario import load
+from socialcredit.scenario import Scenario, load
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from mesa_model import run_mesa  # noqa: E402
@@ -33,6 +33,11 @@ SHARE_FLOOR = 5e-4
 people (C, D, AA) has a seed spread that three seeds cannot estimate. It also covers the C
 grade's known gap: the engine's 16 trait classes cut the far tail of misconduct that the
 Mesa model's continuous trait keeps (a few citizens in 16,000)."""
+
+CHANGED_SEEDS = range(2)
+CHANGED_ACT, CHANGED_POINTS = "littering", -5
+"""The negative check: littering costs 5 points instead of 3 in the other model only (the
+mean score falls by about one point in a year, several times what the test allows)."""
 
 GRADES = [g.name for g in load("rongcheng")[0].grades]
 FIGURES = ["mean_score", "scored_share", *(f"grade_{g}" for g in GRADES), "listed_share",
@@ -51,8 +56,8 @@ def _engine(seed: int) -> dict[str, float]:
     return out
 
 
-def _mesa(seed: int) -> dict[str, float]:
-    r = run_mesa(POPULATION, DAYS, seed)
+def _mesa(seed: int, scenario: Scenario | None = None) -> dict[str, float]:
+    r = run_mesa(POPULATION, DAYS, seed, scenario)
     out = {k: r[k] for k in ("mean_score", "listed_share", "ever_listed_share")}
     out["scored_share"] = r["scored"] / POPULATION
     out["acts_per_scored"] = r["acts_committed"] / r["scored"]
@@ -60,14 +65,37 @@ def _mesa(seed: int) -> dict[str, float]:
     return out
 
 
+def _with_points(scenario: Scenario, act: str, points: int) -> Scenario:
+    """The scenario with one rule's points changed."""
+    assert any(r.act == act for r in scenario.rules)
+    rules = [r.model_copy(update={"points": points}) if r.act == act else r
+             for r in scenario.rules]
+    return scenario.model_copy(update={"rules": rules})
+
+
+def _fails(engine: list[dict], other: list[dict]) -> list[str]:
+    """The figures on which the two sets of runs disagree."""
+    out = []
+    for figure in FIGURES:
+        e = np.array([r[figure] for r in engine])
+        o = np.array([r[figure] for r in other])
+        floor = SHARE_FLOOR if figure.endswith("share") or figure.startswith("grade_") else 0.0
+        diff, allowed = agreement(e, o, floor)
+        if abs(diff) > allowed:
+            out.append(figure)
+    return out
+
+
 pytestmark = pytest.mark.before_kernels  # the Mesa model runs while the kernels compile
 
 
 @pytest.fixture(scope="module")
-def runs() -> tuple[list[dict], list[dict]]:
+def runs() -> tuple[list[dict], list[dict], list[dict]]:
     mesa = [_mesa(s) for s in MESA_SEEDS]
+    changed = _with_points(load("rongcheng")[0], CHANGED_ACT, CHANGED_POINTS)
+    mesa_changed = [_mesa(s, changed) for s in CHANGED_SEEDS]
     kernels_ready()
-    return [_engine(s) for s in ENGINE_SEEDS], mesa
+    return [_engine(s) for s in ENGINE_SEEDS], mesa, mesa_changed
 
 
 def agreement(engine: np.ndarray, mesa: np.ndarray, floor: float) -> tuple[float, float]:
@@ -89,3 +117,11 @@ def test_engine_and_mesa_agree_on(figure: str, runs) -> None:
         f"{figure}: engine {engine.mean():.6g} (seeds {np.round(engine, 6).tolist()}) vs "
         f"Mesa {mesa.mean():.6g} (seeds {np.round(mesa, 6).tolist()}): difference "
         f"{diff:.3g} exceeds {allowed:.3g}")
+
+
+def test_one_rule_changed_in_mesa_only_is_caught(runs) -> None:
+    """The comparison has the power to see a model that differs in one rule's points."""
+    failed = _fails(runs[0], runs[2])
+    assert "mean_score" in failed, (
+        f"littering at {CHANGED_POINTS} points in Mesa only went unnoticed; failing figures: "
+        f"{failed}")
