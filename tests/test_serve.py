@@ -226,6 +226,17 @@ def test_an_ensemble_runs_its_replicates_and_gives_bands(served, finished):
         assert 400 <= r.status_code < 500 and words in r.json()["error"], (path, r.text)
 
 
+def compare_table(served, body: dict) -> dict:
+    r = served.client.post("/api/compares", json=body)
+    assert r.status_code == 201, r.text
+    end = time.monotonic() + 120
+    while (c := served.client.get(f"/api/compares/{r.json()['id']}").json())["status"] in (
+            "queued", "running") and time.monotonic() < end:
+        time.sleep(0.1)
+    assert c["status"] == "done", c
+    return c["table"]
+
+
 def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale(served):
     for body, words in (({"scenario": "sesame", "toml": "x"}, "one of them"),
                         ({"scenario": "sesame"}, "nothing to compare"),
@@ -236,15 +247,8 @@ def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale
     r = served.client.post("/api/compares", json={"scenario": "sesame", "other_toml": "[x"})
     assert r.status_code == 400 and r.json()["error"].startswith("other_toml:"), r.text
     # two societies of a million people, 2,000 simulated citizens each: one stands for 500
-    r = served.client.post("/api/compares", json={"scenario": "sesame", "other": "suining",
-                                                   "seeds": 2, "population": 2000, "days": 10})
-    assert r.status_code == 201, r.text
-    end = time.monotonic() + 120
-    while (c := served.client.get(f"/api/compares/{r.json()['id']}").json())["status"] in (
-            "queued", "running") and time.monotonic() < end:
-        time.sleep(0.1)
-    assert c["status"] == "done", c
-    table = c["table"]
+    table = compare_table(served, {"scenario": "sesame", "other": "suining", "seeds": 2,
+                                   "population": 2000, "days": 10})
     assert (table["a"], table["b"], table["what"]) == ("sesame", "suining", "sesame vs suining")
     rows = {x["outcome"]: x for x in table["rows"]}
     assert table["scale"] == 500.0
@@ -252,17 +256,6 @@ def test_a_compare_with_another_scenario_gives_both_designs_counts_at_real_scale
     assert rows["listed"]["kind"] == "last day"
     assert rows["mean_score"]["scale"] == 1.0  # a score, not a count of people
     assert rows["mean_score"]["a"] != rows["mean_score"]["b"]  # two designs, two figures
-
-
-def compare_table(served, body: dict) -> dict:
-    r = served.client.post("/api/compares", json=body)
-    assert r.status_code == 201, r.text
-    end = time.monotonic() + 120
-    while (c := served.client.get(f"/api/compares/{r.json()['id']}").json())["status"] in (
-            "queued", "running") and time.monotonic() < end:
-        time.sleep(0.1)
-    assert c["status"] == "done", c
-    return c["table"]
 
 
 def test_a_compare_of_pasted_toml_and_of_a_second_scenario_with_changes(served):

@@ -57,7 +57,11 @@ def _engine(seed: int) -> dict[str, float]:
 
 
 def _mesa(seed: int, scenario: Scenario | None = None) -> dict[str, float]:
-    r = run_mesa(POPULATION, DAYS, seed, scenario)
+    return figures_of(run_mesa(POPULATION, DAYS, seed, scenario))
+
+
+def figures_of(r: dict) -> dict[str, float]:
+    """The compared figures from what a peer model's run returns (`run_mesa`'s keys)."""
     out = {k: r[k] for k in ("mean_score", "listed_share", "ever_listed_share")}
     out["scored_share"] = r["scored"] / POPULATION
     out["acts_per_scored"] = r["acts_committed"] / r["scored"]
@@ -107,16 +111,22 @@ def agreement(engine: np.ndarray, mesa: np.ndarray, floor: float) -> tuple[float
     return float(engine.mean() - mesa.mean()), float(TOLERANCE_SE * se + floor)
 
 
-@pytest.mark.parametrize("figure", FIGURES)
-def test_engine_and_mesa_agree_on(figure: str, runs) -> None:
-    engine = np.array([r[figure] for r in runs[0]])
-    mesa = np.array([r[figure] for r in runs[1]])
+def assert_agree(figure: str, engine_runs: list[dict], other_runs: list[dict],
+                 other: str) -> None:
+    """The engine's and the other model's seed means of `figure` agree (see `agreement`)."""
+    engine = np.array([r[figure] for r in engine_runs])
+    them = np.array([r[figure] for r in other_runs])
     floor = SHARE_FLOOR if figure.endswith("share") or figure.startswith("grade_") else 0.0
-    diff, allowed = agreement(engine, mesa, floor)
+    diff, allowed = agreement(engine, them, floor)
     assert abs(diff) <= allowed, (
         f"{figure}: engine {engine.mean():.6g} (seeds {np.round(engine, 6).tolist()}) vs "
-        f"Mesa {mesa.mean():.6g} (seeds {np.round(mesa, 6).tolist()}): difference "
+        f"{other} {them.mean():.6g} (seeds {np.round(them, 6).tolist()}): difference "
         f"{diff:.3g} exceeds {allowed:.3g}")
+
+
+@pytest.mark.parametrize("figure", FIGURES)
+def test_engine_and_mesa_agree_on(figure: str, runs) -> None:
+    assert_agree(figure, runs[0], runs[1], "Mesa")
 
 
 def test_one_rule_changed_in_mesa_only_is_caught(runs) -> None:

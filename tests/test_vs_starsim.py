@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import numba
-import numpy as np
 import pytest
 
 from compiled import kernels_ready
@@ -26,13 +25,12 @@ from test_vs_mesa import (
     DAYS,
     ENGINE_SEEDS,
     FIGURES,
-    GRADES,
     POPULATION,
-    SHARE_FLOOR,
     _engine,
     _fails,
     _with_points,
-    agreement,
+    assert_agree,
+    figures_of,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -42,12 +40,7 @@ STARSIM_SEEDS = range(3)  # about 2 s each
 
 
 def _starsim(seed: int, scenario: Scenario | None = None) -> dict[str, float]:
-    r = run_starsim(scenario, POPULATION, DAYS, seed)
-    out = {k: r[k] for k in ("mean_score", "listed_share", "ever_listed_share")}
-    out["scored_share"] = r["scored"] / POPULATION
-    out["acts_per_scored"] = r["acts_committed"] / r["scored"]
-    out.update({f"grade_{g}": r[f"grade_{g}"] for g in GRADES})
-    return out
+    return figures_of(run_starsim(scenario, POPULATION, DAYS, seed))
 
 
 pytestmark = pytest.mark.before_kernels  # the Starsim model runs while the kernels compile
@@ -70,14 +63,7 @@ def runs() -> tuple[list[dict], list[dict], list[dict]]:
 
 @pytest.mark.parametrize("figure", FIGURES)
 def test_engine_and_starsim_agree_on(figure: str, runs) -> None:
-    engine = np.array([r[figure] for r in runs[0]])
-    starsim = np.array([r[figure] for r in runs[1]])
-    floor = SHARE_FLOOR if figure.endswith("share") or figure.startswith("grade_") else 0.0
-    diff, allowed = agreement(engine, starsim, floor)
-    assert abs(diff) <= allowed, (
-        f"{figure}: engine {engine.mean():.6g} (seeds {np.round(engine, 6).tolist()}) vs "
-        f"Starsim {starsim.mean():.6g} (seeds {np.round(starsim, 6).tolist()}): difference "
-        f"{diff:.3g} exceeds {allowed:.3g}")
+    assert_agree(figure, runs[0], runs[1], "Starsim")
 
 
 def test_one_rule_changed_in_starsim_only_is_caught(runs) -> None:

@@ -55,6 +55,17 @@ def turn(people, approve, approve_n, citizens, age_mask, i, chance, k, j):
     return 1
 
 
+@njit(inline="always", cache=True)
+def _tie_of(t, r, d, region_start, region_size, region_bits, tie_key):
+    """(t's region, t's tie d as a citizen id, or -1 where the tie is t); `r` is t's region
+    if known, else -1, found once."""
+    if r < 0:
+        r = np.searchsorted(region_start, t, side="right") - 1
+    local = t - region_start[r]
+    f = tie(local, d, region_size[r], region_bits[r], tie_key[r])
+    return r, (region_start[r] + f if f != local else -1)
+
+
 @njit(cache=True)
 def turn_ties(people, approve, approve_n, citizens, age_mask, t, chance, k, region_start,
               region_size, region_bits, tie_key, ties):
@@ -67,13 +78,9 @@ def turn_ties(people, approve, approve_n, citizens, age_mask, t, chance, k, regi
     for d in range(ties):
         if uniform(k, 16 + d) >= chance:
             continue
-        if r < 0:
-            r = np.searchsorted(region_start, t, side="right") - 1
-        local = t - region_start[r]
-        f = tie(local, d, region_size[r], region_bits[r], tie_key[r])
-        if f != local:
-            n += turn(people, approve, approve_n, citizens, age_mask, region_start[r] + f,
-                      1.0, k, 16 + d)
+        r, f = _tie_of(t, r, d, region_start, region_size, region_bits, tie_key)
+        if f >= 0:
+            n += turn(people, approve, approve_n, citizens, age_mask, f, 1.0, k, 16 + d)
     return n
 
 
@@ -128,13 +135,10 @@ def _who_may_turn(i, target, actor, kind, info, old, new, p_pen, p_wrong, p_tie,
     for d in range(ties):
         if uniform(k, 16 + d) >= p_tie:
             continue
-        if r < 0:
-            r = np.searchsorted(region_start, t, side="right") - 1
-        local = t - region_start[r]
-        f = tie(local, d, region_size[r], region_bits[r], tie_key[r])
-        if f != local:
+        r, f = _tie_of(t, r, d, region_start, region_size, region_bits, tie_key)
+        if f >= 0:
             if len(out):
-                out[m] = region_start[r] + f
+                out[m] = f
             m += 1
     return m
 
