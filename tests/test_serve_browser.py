@@ -33,6 +33,17 @@ def browser():
         b.close()
 
 
+
+def compare(page, scenario: str, population: str, days: str, sets: str) -> None:
+    """Fill the Compare form for A (2 seeds), run it and wait for the result table."""
+    page.select_option("#scenario", scenario)
+    page.fill("#seeds", "2")
+    page.fill("#population", population)
+    page.fill("#days", days)
+    page.fill("#sets", sets)
+    page.click("#run-compare")
+    page.wait_for_selector("#result table", timeout=120_000)
+
 def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
     from playwright.sync_api import expect
 
@@ -91,13 +102,7 @@ def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
 
         page.goto(served.url + "/compare")
         page.wait_for_selector("#compare-form")
-        page.select_option("#scenario", "rongcheng")
-        page.fill("#seeds", "2")
-        page.fill("#population", "5000")
-        page.fill("#days", "30")
-        page.fill("#sets", "channels.cameras.misattribution=0.05")
-        page.click("#run-compare")
-        page.wait_for_selector("#result table", timeout=120_000)
+        compare(page, "rongcheng", "5000", "30", "channels.cameras.misattribution=0.05")
         assert "wrongful_penalties" in page.text_content("#result")
         # 700,000 people in Rongcheng, 5,000 simulated
         assert "each simulated citizen stands for 140 people" in page.text_content("#scale")
@@ -115,12 +120,7 @@ def test_a_person_runs_watches_reads_a_citizen_and_compares(browser, tmp_path):
         assert page.text_content("#other_toml-error").startswith("other_toml:")
         assert page.text_content("#result") == ""
         page.select_option("#other", "suining")
-        page.select_option("#scenario", "sesame")
-        page.fill("#population", "2000")
-        page.fill("#days", "10")
-        page.fill("#sets", "")
-        page.click("#run-compare")
-        page.wait_for_selector("#result table", timeout=120_000)
+        compare(page, "sesame", "2000", "10", "")
         assert "B: suining" in page.text_content("#result thead")
         assert "stands for 500 people" in page.text_content("#scale")
 

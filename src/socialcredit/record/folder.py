@@ -95,10 +95,8 @@ class Lock:
 
 
 def progress(folder: Path) -> tuple[int, int] | None:
-    """(day, days) that the process writing `folder` last noted; None when nobody writes it
-    or it has noted nothing yet."""
-    if not busy(folder):
-        return None
+    """(day, days) last noted in the folder's lock file by the process writing it (see
+    `busy`); None when it has noted nothing."""
     try:
         with open(folder / LOCK, "rb") as f:
             head = f.read(26).split()

@@ -95,9 +95,8 @@ def folder_status(path: Path) -> tuple[str, int, int]:
     checkpoint nobody writes), or empty (reserved for a queued run)."""
     if (path / store.RESULTS).is_file():
         return "done", 0, 0
-    reached = folder_.progress(path)
-    if reached is not None or folder_.busy(path):
-        return ("running", *(reached or (0, 0)))
+    if folder_.busy(path):
+        return ("running", *(folder_.progress(path) or (0, 0)))
     if (path / store.CHECKPOINT).exists():
         return "interrupted", 0, 0
     return "empty", 0, 0

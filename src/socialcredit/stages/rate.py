@@ -55,5 +55,5 @@ def rate(plan: Plan, state: State) -> dict[str, float]:
     out["mean_score"] = float(int(weighted) + plan.pmin * total) / total if total else float(
         "nan")
     for p, i in zip(PERCENTILES, at.tolist(), strict=True):
-        out[f"score_p{p}"] = int(plan.pmin + i) if total else int(plan.pmin)
+        out[f"score_p{p}"] = int(plan.pmin + i)  # the lowest score when nobody is scored
     return out

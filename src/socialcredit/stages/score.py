@@ -248,12 +248,11 @@ def _apply(act, target, region, wrong, rec_pts, start, people, scored_mask,
             touch += people[target[o]].lists
         sink[s] = touch
         for o in range(start[s], start[s + 1]):
-            i = o
             a = act[o]
             t = target[o]
             me = people[t]
-            info[i] = 0
-            entry[i] = 0
+            info[o] = 0
+            entry[o] = 0
             if rule_local[a] and not rule_regions[a, region[o]]:
                 continue  # a local system: not this citizen's region
             before = np.int64(me.score)
@@ -264,12 +263,12 @@ def _apply(act, target, region, wrong, rec_pts, start, people, scored_mask,
                 if lr < 0 or (had >> lr) & 1:
                     continue
                 me.lists = had | (1 << lr)
-                old[i] = before
-                new[i] = before
-                entry[i] = 1 << lr
-                wrongmask[i] = (1 << lr) if wrong[o] else 0
-                prior[i] = had
-                info[i] = APPLIED | LISTS_ONLY | (me.flags & (GROUP | TRACKED))
+                old[o] = before
+                new[o] = before
+                entry[o] = 1 << lr
+                wrongmask[o] = (1 << lr) if wrong[o] else 0
+                prior[o] = had
+                info[o] = APPLIED | LISTS_ONLY | (me.flags & (GROUP | TRACKED))
                 continue
             if not (rule_when[a] >> grade_of[before - pmin]) & 1:
                 continue
@@ -309,12 +308,12 @@ def _apply(act, target, region, wrong, rec_pts, start, people, scored_mask,
                     if not (list_grade_mask[li] >> fair) & 1:
                         wm |= 1 << li
             me.lists = had | enter
-            old[i] = before
-            new[i] = after
-            entry[i] = enter
-            wrongmask[i] = wm
-            prior[i] = had
-            info[i] = APPLIED | (me.flags & (GROUP | TRACKED))
+            old[o] = before
+            new[o] = after
+            entry[o] = enter
+            wrongmask[o] = wm
+            prior[o] = had
+            info[o] = APPLIED | (me.flags & (GROUP | TRACKED))
 
 
 @njit(inline="always", cache=True)
@@ -500,8 +499,7 @@ def _apply_all(plan: Plan, state: State, rec: Records):
     out = [np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32),
            *(np.empty(n, dtype=np.uint8) for _ in range(3))]
     info = np.empty(n, dtype=np.uint8)
-    _apply(*columns, start, state.people, plan.scored_mask,
-           plan.rule_points, plan.rule_ladder,
+    _apply(*columns, start, state.people, plan.scored_mask, plan.rule_points, plan.rule_ladder,
            plan.rule_ladder_len, plan.rule_list, plan.rule_ceiling, plan.rule_cap,
            plan.rule_local, plan.rule_regions, plan.rule_when, plan.list_grade_mask,
            plan.grade_of, plan.pmin, plan.pmax, *out, info, np.empty(n_shards, dtype=np.int64))
